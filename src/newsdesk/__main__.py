@@ -1,0 +1,3 @@
+from newsdesk.cli.main import run
+
+run()

@@ -1,0 +1,7 @@
+"""CLI: ask commands (placeholder until its module lands)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Collect: fetch feeds and documents, parse, clean. Feeds are parsed in ``parse.py``."""
