@@ -1,1 +1,1 @@
-"""guard stage."""
+"""Guardrails: grounding (shared by summaries and answers), content screening, policy filter."""
