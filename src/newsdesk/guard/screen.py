@@ -1,0 +1,149 @@
+"""Content screening: flag prompt injection and hidden text in collected content.
+
+Runs in collect (after parse + clean, before storage) through ``screen_record``
+and on any text the ask path ingests. Flags travel with the item (``items.flags``)
+into every output: briefing JSON ``flags``, markdown/HTML markers, ask citations.
+Flagged text is still shown to the reader, but it is never handed to an LLM as
+instructions: the answer path wraps passages as quoted data.
+
+Two flags:
+
+* ``prompt_injection``: phrases that address a language model rather than a
+  reader ("ignore all previous instructions", "you are now ...", chat role
+  tags such as ``<|im_start|>``, "### Instruction"). Patterns are anchored on
+  the imperative form so that news *about* instructions ("the ministry issued
+  new instructions to hospitals") does not match.
+* ``hidden_text``: zero-width characters in the text, or HTML that hides text
+  from a human reader (``display:none``, ``visibility:hidden``,
+  ``font-size:0``, same foreground and background colour, white on white,
+  ``aria-hidden`` elements that contain text).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsdesk.models import ItemRecord
+
+PROMPT_INJECTION = "prompt_injection"
+HIDDEN_TEXT = "hidden_text"
+
+_INJECTION_PATTERNS = [
+    # "ignore all previous instructions", "ignore the prior prompt", "forget your earlier rules"
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*"
+    r"(?:previous|prior|preceding|above|earlier|former|original|system)\s+"
+    r"(?:instructions?|prompts?|rules|directions|guidelines|messages?|context|commands?)\b",
+    r"\bdisregard\s+(?:all\s+|everything\s+)?(?:the\s+)?(?:above|foregoing|previous)\b",
+    r"\bignore\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b",
+    # role reassignment addressed to the model: "you are now DAN", "from now on you are"
+    r"\byou\s+are\s+now\s+(?:a|an|the|in|my|DAN|acting|going|free|unrestricted|jailbroken)\b",
+    r"\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must|should)\b",
+    r"\b(?:reveal|print|show|output|repeat|leak)\s+(?:your|the)\s+(?:hidden\s+|initial\s+|original\s+)?system\s+prompt\b",
+    r"\bsystem\s+prompt\s*:",
+    r"\bnew\s+(?:system\s+)?instructions?\s*:",
+    r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b",
+    r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b",
+    r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
+    # chat-template and instruction-tuning markup
+    r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>",
+    r"\[/?INST\]",
+    r"<<\s*/?SYS\s*>>",
+    r"(?:^|\n)\s*#{2,}\s*(?:Instruction|System|Response|Input)s?\s*:?\s*(?:\n|$)",
+    r"(?:^|\n)\s*(?:system|assistant)\s*:\s*you\b",
+]
+_INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+# Inline-style rules that hide text from a sighted reader.
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)|(?:max-)?height\s*:\s*0(?:px)?\s*;[^\"']*overflow\s*:\s*hidden",
+    re.IGNORECASE,
+)
+_COLOR = re.compile(r"(?<![-\w])color\s*:\s*([^;\"']+)", re.IGNORECASE)
+_BG = re.compile(r"background(?:-color)?\s*:\s*([^;\"']+)", re.IGNORECASE)
+_WHITE = {"white", "#fff", "#ffffff", "rgb(255,255,255)", "rgba(255,255,255,1)", "#fffffe"}
+
+
+def _norm_colour(c: str) -> str:
+    c = re.sub(r"\s+", "", c.strip().lower()).replace("!important", "")
+    if re.fullmatch(r"#[0-9a-f]{3}", c):
+        c = "#" + "".join(ch * 2 for ch in c[1:])
+    return {"white": "#ffffff", "rgb(255,255,255)": "#ffffff", "black": "#000000", "rgb(0,0,0)": "#000000"}.get(c, c)
+
+
+def _hidden_by_style(style: str) -> bool:
+    if _HIDDEN_STYLE.search(style):
+        return True
+    fg = _COLOR.search(style)
+    if fg:
+        fgc = _norm_colour(fg.group(1))
+        bg = _BG.search(style)
+        if bg and _norm_colour(bg.group(1).split()[0]) == fgc:
+            return True
+        # white text with no background declared reads as invisible on the usual white page
+        if not bg and fgc in {_norm_colour(w) for w in _WHITE}:
+            return True
+    return False
+
+
+def _hidden_html(html: str) -> bool:
+    """True when the HTML hides text (non-empty) from a human reader."""
+    try:
+        from selectolax.lexbor import LexborHTMLParser as HTMLParser
+    except ImportError:  # pragma: no cover - selectolax is a core dependency
+        return bool(_HIDDEN_STYLE.search(html))
+    tree = HTMLParser(html)
+    for node in tree.css("[style], [hidden], [aria-hidden]"):
+        text = (node.text(deep=True) or "").strip()
+        if not text:
+            continue
+        attrs = node.attributes
+        if "hidden" in attrs and node.tag not in {"input"}:
+            return True
+        if (attrs.get("aria-hidden") or "").strip().lower() == "true":
+            return True
+        style = attrs.get("style") or ""
+        if style and _hidden_by_style(style):
+            return True
+    return False
+
+
+def find_injection(text: str) -> str | None:
+    """The first prompt-injection phrase in ``text``, or None."""
+    m = _INJECTION.search(text or "")
+    return m.group(0).strip() if m else None
+
+
+def screen_text(text: str, html: str | None = None) -> list[str]:
+    """Screen cleaned text (and optionally its source HTML); returns the flags found, sorted."""
+    flags: set[str] = set()
+    text = text or ""
+    if find_injection(text) or (html and find_injection(_visible_or_all_text(html))):
+        flags.add(PROMPT_INJECTION)
+    if _ZERO_WIDTH.search(text) or (html and (_ZERO_WIDTH.search(html) or _hidden_html(html))):
+        flags.add(HIDDEN_TEXT)
+    return sorted(flags)
+
+
+def _visible_or_all_text(html: str) -> str:
+    """All text of the HTML including hidden parts: an injection hidden from the reader still counts."""
+    try:
+        from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+        tree = HTMLParser(html)
+        return tree.body.text(separator="\n") if tree.body else tree.text(separator="\n")
+    except Exception:  # noqa: BLE001 - screening must never break collection
+        return re.sub(r"<[^>]+>", " ", html)
+
+
+def screen_record(record: "ItemRecord") -> list[str]:
+    """Screen a collected record (title, text, raw and cleaned HTML); merges into and returns ``record.flags``."""
+    html = "\n".join(h for h in (record.raw_html, record.content_html) if h) or None
+    found = screen_text(f"{record.title}\n{record.text}", html)
+    merged = sorted(set(record.flags) | set(found))
+    record.flags = merged
+    return merged
