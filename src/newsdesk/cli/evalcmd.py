@@ -1,7 +1,122 @@
-"""CLI: evalcmd commands (placeholder until its module lands)."""
+"""CLI: ``newsdesk eval`` — briefing checks, retrieval metrics (BEIR format), QA metrics and LLM judge."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
+from rich.table import Table
+
+from newsdesk.cli.common import EXIT_PARTIAL, EXIT_USAGE, fail, out_console, print_json, state
+
+eval_app = typer.Typer(help="Evaluate briefings, retrieval and question answering.", no_args_is_help=True)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _load_sources(path: Path) -> dict[int, str]:
+    """A ``{item_id: text}`` JSON object, or JSONL lines with ``item_id``/``id`` and ``text``."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as e:
+        fail(f"{path}: cannot read sources: {e}")
+    try:
+        data = json.loads(raw)
+        if isinstance(data, dict):
+            return {int(k): str(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return {int(d.get("item_id", d.get("id"))): str(d.get("text") or "") for d in data}
+    except (json.JSONDecodeError, ValueError, TypeError, AttributeError):
+        pass
+    out: dict[int, str] = {}
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            out[int(d.get("item_id", d.get("id")))] = str(d.get("text") or "")
+        except (json.JSONDecodeError, ValueError, TypeError, AttributeError):
+            fail(f"{path}:{n}: not a JSON object with item_id and text")
+    return out
+
+
+def _print_table(title: str, rows: list[tuple[str, Any]]) -> None:
+    t = Table(title=title, show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k, v in rows:
+        t.add_row(k, "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)))
+    out_console.print(t)
+
+
+@eval_app.command("briefing")
+def eval_briefing(
+    ctx: typer.Context,
+    target: Optional[str] = typer.Argument(None, help="A briefing JSON file, a date (YYYY-MM-DD) from the archive, or nothing for the latest."),
+    sources: Optional[Path] = typer.Option(None, "--sources", help="JSON map item_id -> cleaned text, for files evaluated without the database."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """Check a briefing: faithfulness, HTML entities, mojibake, duplicates, invented text, failed sections.
+
+    Exits 1 on any violation.
+    """
+    from newsdesk.eval.briefing import evaluate_briefing, store_lookup
+
+    st = state(ctx)
+    briefing: dict[str, Any] | None = None
+    use_db = st.home.db_path.exists()
+    if target and Path(target).exists():
+        try:
+            briefing = json.loads(Path(target).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            fail(f"{target}: not a briefing JSON file: {e}")
+    elif target and not _DATE.match(target):
+        fail(f"{target}: no such file, and not a date (YYYY-MM-DD)")
+    else:
+        if not use_db:
+            fail(f"{st.home.db_path}: no database; pass a briefing JSON file")
+        from newsdesk.store.briefings import get_briefing, latest_briefing
+
+        briefing = get_briefing(st.store, target) if target else latest_briefing(st.store)
+        if briefing is None:
+            fail(f"no briefing for {target}" if target else "the archive has no briefing yet; run 'newsdesk brief'")
+    if not isinstance(briefing, dict):
+        fail(f"{target}: not a briefing JSON object")
+    src: Any = None
+    if sources is not None:
+        src = _load_sources(sources)
+    elif use_db:
+        src = store_lookup(st.store)
+    report = evaluate_briefing(briefing, src)
+    if use_db:
+        from newsdesk.monitor import record_run
+
+        record_run(st.store, "eval", {"target": "briefing", "date": report.date, "faithfulness": report.faithfulness,
+                                      "violations": len(report.violations), "words": report.words})
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_table(f"briefing {report.date or ''}", [
+            ("sections", report.sections), ("stories", report.stories), ("summary sentences", report.sentences),
+            ("faithfulness (verbatim share)", report.faithfulness), ("unverified sentences", report.unverified),
+            ("words", report.words), ("reading time (min, 238 wpm)", report.reading_minutes),
+            ("HTML entities", report.entities), ("mojibake strings", report.mojibake),
+            ("duplicate stories", report.duplicates), ("summaries on title-only items", report.invented_on_title_only),
+            ("failed sections", report.failed_sections), ("failed shown as 'No updates.'", report.failed_shown_as_empty),
+            ("filtered by policy", len(report.filtered)),
+        ])
+        for f in report.filtered:
+            out_console.print(f"  filtered: {f.get('action')} [{f.get('rule')}] {f.get('title')} ({f.get('reason')})", highlight=False)
+        for v in report.violations:
+            out_console.print(f"[red]FAIL[/] {v.check}: {v.where}: {v.detail}", highlight=False)
+        if report.ok:
+            out_console.print("[green]PASS[/] no violations")
+    if not report.ok:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(eval_app, name="eval")
