@@ -1,0 +1,322 @@
+"""One collect run: fetch every enabled feed, parse, store; record health and metrics.
+
+Pipeline position: ``newsdesk fetch`` (and the web app's scheduler) call
+:func:`collect`; the briefing reads what it stored.
+
+* Network work (fetch + parse + optional full-text) runs in a bounded
+  thread pool (``fetch.concurrency``); all database writes happen on the
+  calling thread.
+* Each feed's items, its state and its ``fetch_log`` row are written in ONE
+  transaction, so a crash or ``kill -9`` mid-run never leaves a half-written
+  feed; the next run simply redoes it (upserts are idempotent).
+* Failures are per feed: one broken feed never stops the run. After repeated
+  failures a feed backs off (``next_fetch_at``); ``Retry-After`` beyond
+  ``fetch.max_retry_after`` is recorded there too. ``410 Gone`` disables the
+  feed; a permanent redirect rewrites its URL in the database and the config.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from newsdesk.collect.fetch import Fetcher, FetchResponse, is_local
+from newsdesk.collect.fulltext import enrich_records
+from newsdesk.collect.parse import ParsedFeed, parse_feed
+from newsdesk.collect.subscriptions import GONE, replace_feed_url_in_config
+from newsdesk.config import Config
+from newsdesk.errors import FeedError
+from newsdesk.models import Feed, ItemRecord, iso, parse_iso, utcnow
+from newsdesk.store import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "not_modified", "error", "skipped"]
+
+#: Full-text pages fetched per feed per run, at most.
+FULLTEXT_LIMIT = 10
+#: Backoff after repeated failures: none after the first, then 15 min doubling, capped at a day.
+BACKOFF_START = timedelta(minutes=15)
+BACKOFF_MAX = timedelta(hours=24)
+
+try:  # the guard helper's screening hook; optional
+    from newsdesk.guard.screen import screen_record as _screen_record
+except ImportError:  # pragma: no cover - depends on another module being present
+    _screen_record = None
+
+
+@dataclass
+class FeedResult:
+    feed_id: int
+    url: str
+    name: str
+    section: str | None
+    outcome: Outcome
+    status: int | None = None
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    duration_ms: int = 0
+    bytes: int = 0
+    redirected_to: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CollectReport:
+    run_id: int | None
+    results: list[FeedResult] = field(default_factory=list)
+    duration_ms: int = 0
+    offline: bool = False
+
+    @property
+    def failed(self) -> list[FeedResult]:
+        """Feeds that failed this run (outcome ``error``)."""
+        return [r for r in self.results if r.outcome == "error"]
+
+    @property
+    def ok(self) -> list[FeedResult]:
+        """Feeds fetched successfully (``ok`` or ``not_modified``)."""
+        return [r for r in self.results if r.outcome in ("ok", "not_modified")]
+
+    @property
+    def skipped(self) -> list[FeedResult]:
+        return [r for r in self.results if r.outcome == "skipped"]
+
+    @property
+    def new(self) -> int:
+        return sum(r.new for r in self.results)
+
+    @property
+    def updated(self) -> int:
+        return sum(r.updated for r in self.results)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "feeds": len(self.results),
+            "ok": sum(r.outcome == "ok" for r in self.results),
+            "not_modified": sum(r.outcome == "not_modified" for r in self.results),
+            "errors": len(self.failed),
+            "skipped": len(self.skipped),
+            "items_new": self.new,
+            "items_updated": self.updated,
+            "bytes": sum(r.bytes for r in self.results),
+            "duration_ms": self.duration_ms,
+            "offline": self.offline,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, **self.metrics(), "results": [asdict(r) for r in self.results]}
+
+
+@dataclass
+class _Work:
+    """What a worker thread hands back to the writer."""
+
+    feed: Feed
+    started: datetime
+    duration_ms: int = 0
+    response: FetchResponse | None = None
+    parsed: ParsedFeed | None = None
+    error: FeedError | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _backoff(failures: int) -> timedelta | None:
+    if failures < 2:
+        return None
+    return min(BACKOFF_START * (2 ** (failures - 2)), BACKOFF_MAX)
+
+
+def _screen(records: list[ItemRecord]) -> None:
+    if _screen_record is None:
+        return
+    for r in records:
+        try:
+            flags = _screen_record(r)
+        except Exception as e:  # a screening bug must not lose the feed
+            log.warning("screen_record failed on %s: %s", r.url or r.guid, e)
+            continue
+        if flags:
+            r.flags = sorted(set(r.flags) | set(flags))
+
+
+def _existing_guids(store: SQLiteStore, feed_id: int, records: list[ItemRecord]) -> set[str]:
+    if not records:
+        return set()
+    rows = store.query("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
+    return {r["guid"] for r in rows}
+
+
+def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _Work:
+    w = _Work(feed=feed, started=utcnow())
+    t0 = time.monotonic()
+    try:
+        resp = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        w.response = resp
+        if not resp.not_modified:
+            w.parsed = parse_feed(resp.body, feed.url, resp.content_type)
+            if feed.fulltext and w.parsed.entries:
+                known = _existing_guids(store, feed.id, w.parsed.entries)
+                fresh = [r for r in w.parsed.entries if r.guid not in known]
+                if offline:
+                    fresh = [r for r in fresh if r.url and is_local(r.url)]
+                _n, errors = enrich_records(fresh, fetcher, limit=FULLTEXT_LIMIT)
+                w.notes += [f"full text: {e}" for e in errors]
+            _screen(w.parsed.entries)
+    except FeedError as e:
+        w.error = e
+    except Exception as e:  # a bug or odd input in one feed must not stop the run
+        log.exception("unexpected error on %s", feed.url)
+        w.error = FeedError(f"{feed.url}: unexpected {type(e).__name__}: {e}")
+    w.duration_ms = int((time.monotonic() - t0) * 1000)
+    return w
+
+
+def _store_result(store: SQLiteStore, run_id: int, w: _Work, config_path: Path | None) -> FeedResult:
+    """Write one feed's items, state and log row in a single transaction."""
+    feed = w.feed
+    now = utcnow()
+    res = FeedResult(feed_id=feed.id, url=feed.url, name=feed.name, section=feed.section,
+                     outcome="error", duration_ms=w.duration_ms, notes=list(w.notes))
+    state: dict[str, Any] = {"last_fetched_at": iso(now)}
+    new_url: str | None = None
+    with store.transaction():
+        if w.error is not None:
+            failures = feed.consecutive_failures + 1
+            res.status, res.error = w.error.status, str(w.error)
+            state.update(last_status=w.error.status, last_error=str(w.error), consecutive_failures=failures)
+            nxt = _backoff(failures)
+            if w.error.retry_after is not None:
+                ra = timedelta(seconds=w.error.retry_after)
+                nxt = max(nxt or ra, ra)
+            state["next_fetch_at"] = iso(now + nxt) if nxt else None
+            if w.error.status == 410:
+                state["disabled_reason"] = GONE
+        else:
+            resp = w.response
+            assert resp is not None
+            res.status = resp.status
+            res.bytes = len(resp.body)
+            state.update(last_status=resp.status, last_error=None, consecutive_failures=0,
+                         last_ok_at=iso(now), next_fetch_at=None, etag=resp.etag,
+                         last_modified=resp.last_modified)
+            if resp.not_modified:
+                res.outcome = "not_modified"
+            else:
+                res.outcome = "ok"
+                parsed = w.parsed
+                assert parsed is not None
+                counts = store.upsert_items(feed.id, _dedupe(parsed.entries))
+                res.new, res.updated = counts["new"], counts["updated"]
+                if parsed.site_url and parsed.site_url != feed.site_url:
+                    state["site_url"] = parsed.site_url
+                if not feed.title and parsed.title:
+                    state["title"] = parsed.title
+                    res.name = parsed.title
+            if resp.permanent_redirect and resp.final_url != feed.url:
+                taken = store.get_feed_by_url(resp.final_url)
+                if taken is None:
+                    new_url = resp.final_url
+                    state["url"] = new_url
+                    res.redirected_to = new_url
+                else:
+                    res.notes.append(f"moved permanently to {resp.final_url}, which is already subscribed")
+        store.update_feed_state(feed.id, **state)
+        store.log_fetch(
+            run_id=run_id, feed_id=feed.id, url=feed.url, started_at=iso(w.started),
+            duration_ms=w.duration_ms, status=res.status, outcome=res.outcome, error=res.error,
+            items_new=res.new, items_updated=res.updated, bytes=res.bytes,
+        )
+    if new_url and config_path is not None:
+        # After the DB commit: if this fails the DB already follows the redirect and the
+        # next sync re-adds the old URL as a feed, which then redirects again. Harmless.
+        try:
+            replace_feed_url_in_config(config_path, feed.url, new_url)
+        except Exception as e:
+            res.notes.append(f"could not update the config with the new URL: {e}")
+    return res
+
+
+def _dedupe(records: list[ItemRecord]) -> list[ItemRecord]:
+    """A feed listing the same guid twice keeps the first occurrence."""
+    seen: set[str] = set()
+    out = []
+    for r in records:
+        if r.guid in seen:
+            continue
+        seen.add(r.guid)
+        out.append(r)
+    return out
+
+
+def _skip(store: SQLiteStore, run_id: int, feed: Feed, reason: str) -> FeedResult:
+    store.log_fetch(run_id=run_id, feed_id=feed.id, url=feed.url, started_at=iso(utcnow()),
+                    duration_ms=0, status=None, outcome="skipped", error=reason)
+    return FeedResult(feed_id=feed.id, url=feed.url, name=feed.name, section=feed.section,
+                      outcome="skipped", error=reason)
+
+
+def collect(store: SQLiteStore, config: Config, *, config_path: Path | None = None, offline: bool = False,
+            progress: Callable[[FeedResult], None] | None = None, feed_urls: list[str] | None = None,
+            force: bool = False, fetcher: Fetcher | None = None) -> CollectReport:
+    """Fetch all enabled feeds (or ``feed_urls``) and store their items.
+
+    ``offline`` fetches only ``file://``/local feeds and reports network
+    feeds as ``skipped``. Feeds backing off after failures (``next_fetch_at``
+    in the future) are skipped unless ``force``. ``progress`` is called once
+    per feed with its result. The caller should run ``sync_feeds`` first.
+    """
+    t0 = time.monotonic()
+    run_id = store.start_run("fetch")
+    report = CollectReport(run_id=run_id, offline=offline)
+    feeds = store.list_feeds(include_disabled=False)
+    if feed_urls is not None:
+        wanted = set(feed_urls)
+        feeds = [f for f in feeds if f.url in wanted]
+    now = utcnow()
+    todo: list[Feed] = []
+    for f in feeds:
+        reason = None
+        if offline and not is_local(f.url):
+            reason = "offline: network feed not fetched"
+        elif not force and f.next_fetch_at and (parse_iso(f.next_fetch_at) or now) > now:
+            reason = f"backing off until {f.next_fetch_at} after {f.consecutive_failures} failure(s)"
+        if reason:
+            res = _skip(store, run_id, f, reason)
+            report.results.append(res)
+            if progress:
+                progress(res)
+        else:
+            todo.append(f)
+
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(config.fetch)
+    try:
+        with ThreadPoolExecutor(max_workers=config.fetch.concurrency, thread_name_prefix="fetch") as pool:
+            futures: list[Future[_Work]] = [pool.submit(_work, f, fetcher, store, offline) for f in todo]
+            for fut in as_completed(futures):
+                w = fut.result()
+                try:
+                    res = _store_result(store, run_id, w, config_path)
+                except Exception as e:  # e.g. disk full: report it, keep going with other feeds
+                    log.exception("storing %s failed", w.feed.url)
+                    res = FeedResult(feed_id=w.feed.id, url=w.feed.url, name=w.feed.name,
+                                     section=w.feed.section, outcome="error",
+                                     error=f"{w.feed.url}: could not store: {e}")
+                report.results.append(res)
+                if progress:
+                    progress(res)
+    finally:
+        if own_fetcher:
+            fetcher.close()
+    order = {f.url: i for i, f in enumerate(feeds)}
+    report.results.sort(key=lambda r: order.get(r.url, len(order)))
+    report.duration_ms = int((time.monotonic() - t0) * 1000)
+    store.finish_run(run_id, report.metrics())
+    return report
