@@ -1,7 +1,83 @@
-"""CLI: fetch commands (placeholder until its module lands)."""
+"""CLI: ``newsdesk fetch`` — collect all enabled feeds into the database.
+
+Exit codes: 0 every feed fetched (or skipped), 1 at least one feed failed
+(each failure is printed as one line naming the feed), 2 config error.
+A lock file keeps two fetches (cron and a manual run) from overlapping.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
 
 import typer
 
+from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, fail, print_json, state
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Exclusive, non-blocking lock on ``path``; released by the OS if the process dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fail(f"{path}: another newsdesk fetch is running", EXIT_PARTIAL)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    @app.command("fetch")
+    def fetch(
+        ctx: typer.Context,
+        offline: bool = typer.Option(False, "--offline", help="Only read file:// and local feeds; skip the network."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable report on stdout."),
+        force: bool = typer.Option(False, "--force", help="Also fetch feeds that are backing off after failures."),
+        feed: Optional[list[str]] = typer.Option(None, "--feed", help="Only this feed URL (repeatable)."),
+    ) -> None:
+        """Fetch every enabled feed, store new and updated items, record feed health."""
+        from newsdesk.collect.run import FeedResult, collect
+        from newsdesk.collect.subscriptions import sync_feeds
+
+        st = state(ctx)
+        cfg = st.config
+        with run_lock(st.home.lock_path):
+            sync_feeds(cfg, st.store)
+            total = len(st.store.list_feeds(include_disabled=False))
+            if feed:
+                total = len(feed)
+            with st.progress("fetching feeds", total=total) as bar:
+
+                def on_result(r: FeedResult) -> None:
+                    bar.advance()
+                    bar.update(description=f"{r.name[:40]}")
+
+                report = collect(st.store, cfg, config_path=st.home.config_path, offline=offline,
+                                 progress=on_result, feed_urls=feed, force=force)
+        if as_json:
+            print_json(report.to_dict())
+        for r in report.results:
+            if r.redirected_to:
+                st.info(f"{r.name}: moved permanently; subscription updated to {r.redirected_to}")
+            for note in r.notes:
+                st.warn(f"{r.name}: {note}")
+        for r in report.failed:
+            msg = r.error or "failed"
+            # the error already starts with the URL; prefix the human name when it differs
+            st.warn(f"feed failed: {r.name}: {msg}" if r.name != r.url else f"feed failed: {msg}")
+        m = report.metrics()
+        st.info(
+            f"{m['feeds']} feeds: {m['ok']} ok, {m['not_modified']} not modified, {m['errors']} failed, "
+            f"{m['skipped']} skipped; {m['items_new']} new, {m['items_updated']} updated items "
+            f"in {report.duration_ms / 1000:.1f}s"
+        )
+        raise typer.Exit(EXIT_PARTIAL if report.failed else EXIT_OK)

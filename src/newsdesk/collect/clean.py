@@ -20,7 +20,7 @@ import hashlib
 import html as _html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import ftfy
 import nh3
@@ -323,13 +323,17 @@ def canonical_url(url: str | None) -> str:
         netloc = f"{auth}@{netloc}"
     if port and port != _DEFAULT_PORTS.get(scheme):
         netloc += f":{port}"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(_TRACKING_PREFIXES)
-    ]
-    query.sort()
+    pieces = []
+    for piece in parts.query.split("&"):
+        if not piece:
+            continue
+        key = unquote_plus(piece.split("=", 1)[0]).lower()
+        if key in TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES):
+            continue
+        pieces.append(piece)
+    pieces.sort()
     path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    return urlunsplit((scheme, netloc, path, "&".join(pieces), ""))
 
 
 def content_hash(title: str | None, text: str | None) -> str:

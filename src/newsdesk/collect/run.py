@@ -244,7 +244,13 @@ def _store_result(store: SQLiteStore, run_id: int, w: _Work, config_path: Path |
 
 
 def _dedupe(records: list[ItemRecord]) -> list[ItemRecord]:
-    """A feed listing the same guid twice keeps the first occurrence."""
+    """Make a feed's batch safe to upsert.
+
+    A guid listed twice keeps its first occurrence. Distinct entries that
+    share one page URL (weather forecasts, live blogs) lose their
+    ``canonical_url``: the store matches an unknown guid by canonical URL, and
+    a shared URL would make those entries overwrite each other on every run.
+    """
     seen: set[str] = set()
     out = []
     for r in records:
@@ -252,6 +258,13 @@ def _dedupe(records: list[ItemRecord]) -> list[ItemRecord]:
             continue
         seen.add(r.guid)
         out.append(r)
+    per_url: dict[str, int] = {}
+    for r in out:
+        if r.canonical_url:
+            per_url[r.canonical_url] = per_url.get(r.canonical_url, 0) + 1
+    for r in out:
+        if r.canonical_url and per_url[r.canonical_url] > 1:
+            r.canonical_url = None
     return out
 
 
