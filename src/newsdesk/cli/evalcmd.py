@@ -120,3 +120,42 @@ def eval_briefing(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    ctx: typer.Context,
+    dataset: Path = typer.Option(..., "--dataset", help="BEIR-format directory: corpus.jsonl, queries.jsonl, qrels/test.tsv."),
+    modes: str = typer.Option("bm25,dense,hybrid", "--modes", help="Comma-separated: bm25, dense, hybrid."),
+    split: str = typer.Option("test", "--split", help="qrels file to use (qrels/<split>.tsv)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """nDCG@10, Recall@10, Recall@100 and MRR@10 per retrieval mode, on a temporary index of the dataset."""
+    from newsdesk.config import Config
+    from newsdesk.eval.retrieval import MODES, DatasetError, evaluate_retrieval, load_beir
+
+    st = state(ctx)
+    wanted = [m.strip() for m in modes.split(",") if m.strip()]
+    bad = [m for m in wanted if m not in MODES]
+    if bad or not wanted:
+        fail(f"--modes: unknown mode(s) {bad or modes!r} (use bm25, dense, hybrid)")
+    try:
+        ds = load_beir(dataset, split)
+    except DatasetError as e:
+        fail(str(e))
+    config = st.config if st.home.config_path.exists() else Config()
+    st.info(f"indexing {len(ds.corpus)} documents, {len(ds.queries)} queries")
+    with st.progress("embedding corpus", None) as bar:
+        report = evaluate_retrieval(ds, config, wanted, bar)
+    for n in report.notices:
+        st.warn(n)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    t = Table(title=f"retrieval: {dataset} ({report.docs} docs, {report.queries} queries)")
+    for col in ("mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"):
+        t.add_column(col, justify="right" if col != "mode" else "left")
+    for mode, m in report.modes.items():
+        t.add_row(mode, f"{m['ndcg@10']:.3f}", f"{m['recall@10']:.3f}", f"{m['recall@100']:.3f}", f"{m['mrr@10']:.3f}",
+                  f"{report.seconds[mode] * 1000:.1f}")
+    out_console.print(t)
