@@ -1,0 +1,381 @@
+"""The web app's view of the pipeline: one place that calls the collect, brief and ask modules.
+
+Pages (``pages.py``) and the REST API (``api.py``) both go through these
+functions, and these functions call the same library code the CLI commands use,
+so ``GET /api/...`` returns the same JSON shapes as ``newsdesk ... --json``.
+Nothing here re-implements pipeline logic; it only adapts arguments (web form
+strings to typed filters) and turns library errors into :class:`ServiceError`
+(mapped to an HTTP status by the caller).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from datetime import date as date_cls
+from pathlib import Path
+from typing import Any
+
+from newsdesk.config import Config
+from newsdesk.errors import NewsdeskError
+from newsdesk.home import Home
+from newsdesk.serve.security import ensure_fetchable
+from newsdesk.store.sqlite import SQLiteStore
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ServiceError(Exception):
+    """A request the pipeline refused; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses / objects with ``to_dict`` / containers -> plain JSON data."""
+    if hasattr(obj, "to_dict"):
+        return to_jsonable(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+# --- briefings ------------------------------------------------------------------
+
+def list_briefings(store: SQLiteStore) -> list[dict[str, Any]]:
+    from newsdesk.store import briefings
+
+    return briefings.list_briefings(store)
+
+
+def get_briefing(store: SQLiteStore, date: str, seq: int | None = None) -> dict[str, Any]:
+    from newsdesk.store import briefings
+
+    if date == "latest":
+        b = briefings.latest_briefing(store)
+    else:
+        if not _DATE.match(date):
+            raise ServiceError(f"not a date: {date!r} (use YYYY-MM-DD)", 422)
+        b = briefings.get_briefing(store, date, seq)
+    if b is None:
+        raise ServiceError(f"no briefing for {date}", 404)
+    return b
+
+
+def latest_briefing(store: SQLiteStore) -> dict[str, Any] | None:
+    from newsdesk.store import briefings
+
+    return briefings.latest_briefing(store)
+
+
+def get_story(store: SQLiteStore, date: str, story_id: str) -> dict[str, Any]:
+    from newsdesk.store import briefings
+
+    if not _DATE.match(date):
+        raise ServiceError(f"not a date: {date!r} (use YYYY-MM-DD)", 422)
+    story = briefings.get_story(store, date, story_id)
+    if story is None:
+        raise ServiceError(f"no story {story_id!r} in the briefing of {date}", 404)
+    return story
+
+
+def source_items(store: SQLiteStore, story: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored items behind a story's sources (for their feed HTML on the Story page)."""
+    ids = [int(s["item_id"]) for s in story.get("sources") or [] if s.get("item_id") is not None]
+    return [it.to_dict(with_html=True) for it in store.get_items(ids)]
+
+
+# --- search and ask --------------------------------------------------------------
+
+def make_filters(kind: str | None = None, source: str | None = None, tag: str | None = None,
+                 year: str | int | None = None, since: str | None = None, until: str | None = None) -> Any:
+    """Web-form strings -> ``newsdesk.store.documents.Filters`` (blank fields ignored, bad values refused)."""
+    from newsdesk.store.documents import Filters
+
+    def blank(v: Any) -> Any:
+        return None if v is None or (isinstance(v, str) and not v.strip()) else (v.strip() if isinstance(v, str) else v)
+
+    kind, source, tag, since, until = map(blank, (kind, source, tag, since, until))
+    y = blank(year)
+    if y is not None:
+        try:
+            y = int(y)
+        except ValueError:
+            raise ServiceError(f"year: not a number: {year!r}", 422) from None
+    for name, v in (("since", since), ("until", until)):
+        if v is not None:
+            try:
+                date_cls.fromisoformat(v[:10])
+            except ValueError:
+                raise ServiceError(f"{name}: not a date: {v!r} (use YYYY-MM-DD)", 422) from None
+    if kind is not None and kind not in ("document", "briefing"):
+        raise ServiceError(f"kind: must be 'document' or 'briefing', not {kind!r}", 422)
+    return Filters(kind=kind, source=source, tag=tag, year=y, since=since, until=until)
+
+
+def search(store: SQLiteStore, config: Config, query: str, *, k: int = 10, mode: str = "hybrid",
+           filters: Any = None) -> list[dict[str, Any]]:
+    """Hybrid search over indexed items and documents (``newsdesk search --json`` shape)."""
+    if not query.strip():
+        return []
+    from newsdesk.ask import retrieve  # type: ignore[attr-defined]
+
+    try:
+        hits = retrieve.search(store, config, query, k=k, filters=filters, mode=mode)
+    except (NewsdeskError, ValueError) as e:
+        raise ServiceError(str(e), 400) from None
+    return to_jsonable(hits)
+
+
+def ask(store: SQLiteStore, config: Config, question: str, *, k: int | None = None, mode: str = "hybrid",
+        filters: Any = None) -> dict[str, Any]:
+    """A cited answer, or an abstention with the closest sources (``newsdesk ask --json`` shape)."""
+    if not question.strip():
+        raise ServiceError("empty question", 422)
+    from newsdesk.ask import answer  # type: ignore[attr-defined]
+
+    try:
+        return to_jsonable(answer.ask(store, config, question, k=k or config.ask.k, mode=mode, filters=filters))
+    except (NewsdeskError, ValueError) as e:
+        raise ServiceError(str(e), 400) from None
+
+
+# --- feeds -----------------------------------------------------------------------
+
+def _health(f: Any) -> str:
+    if f.disabled_reason:
+        return f"disabled ({f.disabled_reason})"
+    if not f.enabled:
+        return "disabled"
+    if f.last_fetched_at is None:
+        return "never fetched"
+    return "failing" if f.consecutive_failures else "ok"
+
+
+def feed_dict(f: Any) -> dict[str, Any]:
+    """One feed with its health fields: the keys of ``newsdesk feeds list --json`` (a test checks this)."""
+    return {
+        "id": f.id, "url": f.url, "title": f.title, "section": f.section, "enabled": f.enabled,
+        "fulltext": f.fulltext, "health": _health(f), "site_url": f.site_url,
+        "last_fetched_at": f.last_fetched_at, "last_ok_at": f.last_ok_at, "last_status": f.last_status,
+        "consecutive_failures": f.consecutive_failures, "last_error": f.last_error,
+        "next_fetch_at": f.next_fetch_at, "disabled_reason": f.disabled_reason,
+    }
+
+
+def list_feeds(config: Config, store: SQLiteStore, *, include_removed: bool = False) -> list[dict[str, Any]]:
+    """Subscriptions in section order (synced from the config first, like the CLI)."""
+    from newsdesk.collect.subscriptions import REMOVED, sync_feeds
+
+    sync_feeds(config, store)
+    feeds = [f for f in store.list_feeds(include_disabled=True) if include_removed or f.disabled_reason != REMOVED]
+    order = {s.name: i for i, s in enumerate(config.ordered_sections())}
+    feeds.sort(key=lambda f: (order.get(f.section or "", len(order)), (f.title or f.url).lower()))
+    return [feed_dict(f) for f in feeds]
+
+
+def add_feed(home: Home, config: Config, store: SQLiteStore, url: str, section: str,
+             title: str | None = None, fulltext: bool = False) -> dict[str, Any]:
+    """Subscribe like ``newsdesk feeds add``: SSRF check, autodiscovery, config write, DB sync.
+
+    Every fetch goes through a ``Fetcher`` with ``guard_private`` on (unless
+    ``fetch.allow_private``), so redirects to private addresses are refused too.
+    """
+    from newsdesk.collect.discover import discover_feed
+    from newsdesk.collect.fetch import Fetcher
+    from newsdesk.collect.parse import parse_feed
+    from newsdesk.collect.subscriptions import add_feed_to_config, sync_feeds
+    from newsdesk.config import load_config
+
+    url = (url or "").strip()
+    if not url:
+        raise ServiceError("url: required", 422)
+    if config.sections and config.section(section) is None:
+        raise ServiceError(f"section: {section!r} is not a configured section "
+                           f"(known: {', '.join(s.name for s in config.ordered_sections())})", 422)
+    try:
+        ensure_fetchable(url, config)
+    except ValueError as e:
+        raise ServiceError(str(e), 400) from None
+    feed_title = title
+    try:
+        with Fetcher(config.fetch, guard_private=not config.fetch.allow_private) as fetcher:
+            found = discover_feed(url, fetcher)
+            url = found[0]
+            ensure_fetchable(url, config)
+            if feed_title is None:
+                resp = fetcher.fetch(url)
+                feed_title = parse_feed(resp.body, url, resp.content_type).title
+        add_feed_to_config(home.config_path, url, section, title=feed_title, fulltext=fulltext)
+    except (NewsdeskError, ValueError) as e:
+        raise ServiceError(str(e), 400) from None
+    sync_feeds(load_config(home.config_path), store)
+    feed = store.get_feed_by_url(url)
+    if feed is None:
+        raise ServiceError(f"{url}: not stored after adding", 500)
+    if feed.disabled_reason:
+        store.update_feed_state(feed.id, disabled_reason=None, consecutive_failures=0, next_fetch_at=None)
+        feed = store.get_feed_by_url(url)
+    return feed_dict(feed)
+
+
+def remove_feed(home: Home, store: SQLiteStore, url: str) -> dict[str, Any]:
+    """Unsubscribe like ``newsdesk feeds remove``: drop it from the config; its items are kept."""
+    from newsdesk.collect.subscriptions import remove_feed_from_config, sync_feeds
+    from newsdesk.config import load_config
+
+    try:
+        removed = remove_feed_from_config(home.config_path, url)
+    except NewsdeskError as e:
+        raise ServiceError(str(e), 400) from None
+    if not removed:
+        raise ServiceError(f"{url}: not subscribed", 404)
+    sync_feeds(load_config(home.config_path), store)
+    feed = store.get_feed_by_url(url)
+    return feed_dict(feed) if feed else {"url": url}
+
+
+def update_feed(home: Home, config: Config, store: SQLiteStore, url: str, *, enabled: bool | None = None,
+                section: str | None = None) -> dict[str, Any]:
+    """Enable/disable a feed or move it to another section (edits the config, then syncs the DB)."""
+    import tomlkit
+
+    from newsdesk.collect.subscriptions import sync_feeds
+    from newsdesk.config import load_config, parse_config
+
+    if section is not None and config.sections and config.section(section) is None:
+        raise ServiceError(f"section: {section!r} is not a configured section", 422)
+    path = home.config_path
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    entry = next((t for t in doc.get("feeds", []) if str(t.get("url")) == url), None)
+    if entry is None:
+        raise ServiceError(f"{url}: not subscribed", 404)
+    if enabled is not None:
+        entry["enabled"] = bool(enabled)
+    if section is not None:
+        entry["section"] = section
+    text = tomlkit.dumps(doc)
+    try:
+        parse_config(text, str(path))
+    except NewsdeskError as e:
+        raise ServiceError(str(e), 422) from None
+    _atomic_write(path, text)
+    sync_feeds(load_config(path), store)
+    feed = store.get_feed_by_url(url)
+    assert feed is not None
+    if enabled and feed.disabled_reason:
+        store.update_feed_state(feed.id, disabled_reason=None, consecutive_failures=0, next_fetch_at=None)
+        feed = store.get_feed_by_url(url)
+    return feed_dict(feed)
+
+
+def export_opml(config: Config) -> str:
+    """OPML of the subscriptions, as ``newsdesk feeds export`` writes it."""
+    from newsdesk.collect.opml import export_opml as _export
+    from newsdesk.collect.subscriptions import configured_feeds
+
+    return _export([(f.url, f.title, f.section) for f in configured_feeds(config)],
+                   section_order=[s.name for s in config.ordered_sections()])
+
+
+def import_opml(home: Home, config: Config, store: SQLiteStore, data: bytes, *,
+                section: str | None = None, source: str = "upload.opml") -> dict[str, Any]:
+    """Import OPML like ``newsdesk feeds import --json`` (same result keys)."""
+    from newsdesk.collect.opml import parse_opml
+    from newsdesk.collect.subscriptions import add_feeds_to_config, sync_feeds
+    from newsdesk.config import load_config
+
+    names = [s.name for s in config.sections]
+    try:
+        found = parse_opml(data, names, section, source=source)
+        placed = [f for f in found if f.section]
+        added = add_feeds_to_config(home.config_path, [{"url": f.url, "section": f.section, "title": f.title}
+                                                       for f in placed])
+    except NewsdeskError as e:
+        raise ServiceError(str(e), 400) from None
+    sync_feeds(load_config(home.config_path), store)
+    return {
+        "found": len(found), "added": added,
+        "already_subscribed": [f.url for f in placed if f.url not in added],
+        "no_section": [{"url": f.url, "category": f.category} for f in found if not f.section],
+    }
+
+
+# --- documents --------------------------------------------------------------------
+
+def list_documents(store: SQLiteStore) -> list[dict[str, Any]]:
+    from newsdesk.store.documents import DocumentStore
+
+    return DocumentStore(store).list(kind="document")
+
+
+def remove_document(store: SQLiteStore, ident: str) -> dict[str, Any]:
+    from newsdesk.store.documents import DocumentStore
+
+    doc = DocumentStore(store).remove(ident)
+    if doc is None:
+        raise ServiceError(f"no document {ident!r}", 404)
+    return doc
+
+
+def add_document_file(store: SQLiteStore, config: Config, filename: str, data: bytes,
+                      tags: list[str] | None = None) -> dict[str, Any]:
+    """Index an uploaded file with the same code as ``newsdesk add`` (saved under ``uploads/``)."""
+    from newsdesk.collect import documents  # type: ignore[attr-defined]
+
+    name = Path(filename or "upload").name or "upload"
+    if name.startswith("."):
+        name = "upload" + name
+    home_root = Path(store.path).parent
+    updir = home_root / "uploads"
+    updir.mkdir(parents=True, exist_ok=True)
+    target = updir / name
+    _atomic_write_bytes(target, data)
+    try:
+        result = documents.add_path(store, config, target, tags=tags or [])
+    except (NewsdeskError, ValueError) as e:
+        raise ServiceError(f"{name}: {e}", 400) from None
+    return to_jsonable(result)
+
+
+def add_document_url(store: SQLiteStore, config: Config, url: str, tags: list[str] | None = None) -> dict[str, Any]:
+    """Fetch a web page / PDF by URL and index it (SSRF guard first)."""
+    from newsdesk.collect import documents  # type: ignore[attr-defined]
+
+    try:
+        ensure_fetchable(url, config)
+    except ValueError as e:
+        raise ServiceError(str(e), 400) from None
+    try:
+        result = documents.add_url(store, config, url, tags=tags or [])
+    except (NewsdeskError, ValueError) as e:
+        raise ServiceError(f"{url}: {e}", 400) from None
+    return to_jsonable(result)
+
+
+# --- helpers ------------------------------------------------------------------------
+
+def _atomic_write(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    import os
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
