@@ -109,7 +109,9 @@ def _write_doc(path: Path, doc: tomlkit.TOMLDocument) -> None:
 
 def _feeds_aot(doc: tomlkit.TOMLDocument) -> AoT:
     feeds = doc.get("feeds")
-    if feeds is None:
+    if feeds is None or (isinstance(feeds, list) and not isinstance(feeds, AoT) and len(feeds) == 0):
+        if feeds is not None:
+            del doc["feeds"]
         feeds = tomlkit.aot()
         doc["feeds"] = feeds
     if not isinstance(feeds, AoT):
@@ -201,6 +203,8 @@ def remove_feed_from_config(path: Path, url: str) -> bool:
     for i, t in enumerate(feeds):
         if str(t.get("url")) == url:
             del feeds[i]
+            if len(feeds) == 0:
+                del doc["feeds"]  # an empty array of tables would be written as "feeds = []"
             _write_doc(path, doc)
             return True
     return False
