@@ -280,3 +280,11 @@ def test_weather_from_items_rejects_non_weather() -> None:
                 author=None, published=None, raw_html="<p>x</p>", content_html=None, text="x",
                 content_hash="", flags=[], first_seen="", updated_at="")
     assert weather_from_items([item]) is None
+
+
+def test_ended_warnings_are_dropped_and_place_stripped() -> None:
+    xml = OTHER_EC.replace("EXTREME COLD WARNING IN EFFECT, Barrhaven Test Town",
+                           "FREEZING DRIZZLE ADVISORY ENDED, Barrhaven Test Town")
+    xml = xml.replace("SNOWFALL WARNING IN EFFECT, Barrhaven Test Town", "SNOWFALL WARNING IN EFFECT, Elsewhere Village")
+    w = parse_environment_canada(xml)
+    assert w.warnings == ["Snowfall warning in effect"]

@@ -174,6 +174,8 @@ _TEXT_LABEL = re.compile(
     r"Humidex|Wind Chill|Dewpoint|Wind|Air Quality Health Index)\s*:\s*",
     re.I,
 )
+_ENDED = re.compile(r"\b(?:ended|cancelled|canceled)\b", re.I)
+_STATUS_THEN_PLACE = re.compile(r"^(.*?\b(?:in effect|issued|continued|updated))\s*,.*$", re.I)
 _NO_WARNINGS = re.compile(r"no\s+(?:watches\s+or\s+warnings|warnings\s+or\s+watches)", re.I)
 
 
@@ -235,9 +237,11 @@ def _warning_text(title: str, location: str | None) -> str | None:
     t = " ".join(_fix(title).split())
     if not t or _NO_WARNINGS.search(t):
         return None
+    if _ENDED.search(t):
+        return None  # "SNOWFALL WARNING ENDED" is not a warning in effect
     if location:
         t = re.sub(r",\s*" + re.escape(location) + r"\s*$", "", t, flags=re.I)
-    t = re.sub(r",\s*[^,]+$", "", t) if t.count(",") == 1 and t.isupper() else t
+    t = _STATUS_THEN_PLACE.sub(r"\1", t)  # "... IN EFFECT, Some Town" -> "... IN EFFECT"
     if t.isupper():
         t = t[0] + t[1:].lower()
     return t.strip()
