@@ -79,6 +79,10 @@ class FeedHealth:
     reason: str = ""
     feed_id: int | None = None
 
+    def __post_init__(self) -> None:
+        # collect's messages start with the feed URL; the section line already names the feed
+        self.reason = " ".join(self.reason.removeprefix(f"{self.url}: ").split())
+
 
 def _result_field(r: Any, name: str) -> Any:
     return r.get(name) if isinstance(r, dict) else getattr(r, name, None)
@@ -117,7 +121,8 @@ def feed_health(store: Any, config: Config, report: Any = None) -> list[FeedHeal
         if outcome in ("ok", "not_modified"):
             out.append(FeedHealth(fc.url, name, fc.section, True, feed_id=fid))
             continue
-        if outcome == "error":
+        if outcome == "error" or (outcome == "skipped" and _result_field(r, "error")):
+            # skipped this run (offline, backing off): not fetched, so never "No updates."
             err = _result_field(r, "error") or (f"HTTP {_result_field(r, 'status')}" if _result_field(r, "status") else "fetch failed")
             out.append(FeedHealth(fc.url, name, fc.section, False, str(err), fid))
             continue
@@ -340,8 +345,10 @@ def build_briefing(
     by_section: dict[str, list[_Story]] = {}
     for st in stories:
         by_section.setdefault(st.section, []).append(st)
+    omitted: dict[str, int] = {}
     for name in by_section:
         by_section[name].sort(key=lambda s: (-s.score, -s.primary.id))
+        omitted[name] = max(0, len(by_section[name]) - bc.per_section_cap)
         by_section[name] = by_section[name][: bc.per_section_cap]
 
     # summaries
@@ -361,9 +368,10 @@ def build_briefing(
         failed = [h for h in sec_feeds if not h.ok]
         errors = [f"Feed unavailable: {h.name} — {h.reason}" for h in failed]
         sec: dict[str, Any] = {"name": name, "emoji": emoji, "kind": "news", "status": "ok", "errors": errors,
-                               "message": None, "stories": []}
+                               "message": None, "stories": [], "omitted": omitted.get(name, 0)}
         if name == weather_section:
             sec["kind"] = "weather"
+            sec["omitted"] = 0
             has = weather is not None
             sec["status"] = _status(len(sec_feeds), len(failed), has)
             if not sec_feeds and not has:
@@ -411,12 +419,13 @@ def build_briefing(
         for sec in out_sections:
             if victim in sec.get("_stories", []):
                 sec["_stories"].remove(victim)
+                sec["omitted"] += 1
         words = _count_words(render_sections(), weather, rising)
 
     final_sections = render_sections()
     for sec in final_sections:
         if "_stories" in sec:
-            if not sec["_stories"] and sec["status"] == "ok":
+            if not sec["_stories"] and sec["status"] == "ok" and not sec["omitted"]:
                 sec["status"] = "no_updates"
             del sec["_stories"]
         if sec["status"] == "no_updates" and not sec["message"]:
@@ -439,6 +448,7 @@ def build_briefing(
         "sections": final_sections,
         "weather": weather,
         "rising_topics": rising,
+        "_seen": [[it.id, it.content_hash, it.section] for it in candidates],
         "stats": {
             "items_considered": items_considered,
             "duplicates_removed": duplicates_removed,

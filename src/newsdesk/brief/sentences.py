@@ -12,6 +12,7 @@ of it this module:
 
 * splits paragraphs first: every blank-line separated block is segmented on
   its own, so a heading without a full stop never swallows the next paragraph;
+  inside a block, single line breaks are soft wraps (joined with a space);
 * keeps a closing quote with the sentence it ends (``"... over." Then``);
 * returns whitespace-normalised sentences (single spaces, stripped), which is
   exactly the form :func:`newsdesk.guard.grounding.is_verbatim` checks.
@@ -40,7 +41,7 @@ def _segmenter():  # type: ignore[no-untyped-def]
 
 def _segment(paragraph: str) -> list[str]:
     try:
-        parts = _segmenter().segment(paragraph)
+        parts = _segmenter().segment(normalize_ws(paragraph))
     except Exception:  # pragma: no cover - pysbd bug on odd input: fall back to the whole paragraph
         parts = [paragraph]
     out: list[str] = []

@@ -45,8 +45,11 @@ def md_url(url: str | None) -> str:
 def title_line(b: dict[str, Any]) -> str:
     """``✅ Morning News Briefing – November 21, 2026 06:30`` (⚠️ when some feeds failed)."""
     local = datetime.strptime(b["generated_local"], "%Y-%m-%d %H:%M")
+    day = datetime.strptime(b["date"], "%Y-%m-%d")
     mark = "⚠️" if b["stats"].get("feeds_failed") else "✅"
-    when = f"{local.strftime('%B')} {local.day}, {local.year} {local.strftime('%H:%M')}"
+    when = f"{day.strftime('%B')} {day.day}, {day.year}"
+    if local.date() == day.date():  # a briefing built later for a past date shows no misleading time
+        when += f" {local.strftime('%H:%M')}"
     return f"{mark} Morning News Briefing – {when}"
 
 
@@ -67,6 +70,10 @@ def stats_line(b: dict[str, Any]) -> str:
 def sources_text(story: dict[str, Any]) -> str:
     n = story["source_count"]
     return f"{n} source" if n == 1 else f"{n} sources"
+
+
+def omitted_text(n: int) -> str:
+    return f"+{n} more {'story' if n == 1 else 'stories'} not shown (section cap / word budget)."
 
 
 def _source_label(src: dict[str, Any]) -> str:
@@ -115,6 +122,8 @@ def render_markdown(b: dict[str, Any]) -> str:
             out.append(f"  Sources: {links} — {sources_text(st)}")
             if st.get("flags"):
                 out.append(f"  ⚠ flagged: {md_escape(', '.join(st['flags']))}")
+        if sec.get("omitted"):
+            out.append(f"_{omitted_text(sec['omitted'])}_")
         if sec.get("message") and not sec["stories"] and not (sec.get("kind") == "weather" and b.get("weather")):
             if sec["status"] != "failed":
                 out.append(md_escape(sec["message"]))
@@ -149,7 +158,7 @@ def _env():  # type: ignore[no-untyped-def]
         lstrip_blocks=True,
     )
     env.globals.update(title_line=title_line, tag_line=tag_line, stats_line=stats_line,
-                       sources_text=sources_text, unique_sources=_unique_sources, source_label=_source_label)
+                       sources_text=sources_text, omitted_text=omitted_text, unique_sources=_unique_sources, source_label=_source_label)
     return env
 
 
@@ -158,8 +167,13 @@ def render_html(b: dict[str, Any]) -> str:
     return _env().get_template("briefing.html.j2").render(b=b)
 
 
+def public(b: dict[str, Any]) -> dict[str, Any]:
+    """The briefing without private ``_`` keys (bookkeeping for the archive)."""
+    return {k: v for k, v in b.items() if not k.startswith("_")}
+
+
 def render_json(b: dict[str, Any]) -> str:
-    return json.dumps(b, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(public(b), ensure_ascii=False, indent=2) + "\n"
 
 
 def render(b: dict[str, Any], fmt: str) -> str:
@@ -171,3 +185,17 @@ def render(b: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return render_json(b)
     raise ValueError(f"unknown format {fmt!r} (md, html or json)")
+
+
+def briefing_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every briefing validates against."""
+    from importlib.resources import files
+
+    return json.loads(files("newsdesk").joinpath("schemas/briefing.schema.json").read_text(encoding="utf-8"))
+
+
+def validate_briefing(b: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``b`` does not follow the schema."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(briefing_schema()).validate(public(b))

@@ -26,9 +26,15 @@ def save_briefing(store: SQLiteStore, briefing: dict[str, Any], *, run_id: int |
     """Archive a briefing (never overwrites: a second run of a date gets the next ``seq``).
 
     Also records every item the briefing reported (``briefing_items``), including
-    near-duplicates folded into a story, with the content hash it had. Sets
-    ``briefing["seq"]`` and returns the new row id.
+    near-duplicates folded into a story, with the content hash it had, and the
+    candidates it saw but did not report (``briefing["_seen"]``: ``[item_id,
+    content_hash, section]`` triples, stored with ``story_index = -1``); private
+    ``_`` keys are removed from the dict. Sets ``briefing["seq"]`` and returns the
+    new row id.
     """
+    seen_items = briefing.pop("_seen", None) or []
+    for key in [k for k in briefing if k.startswith("_")]:
+        briefing.pop(key)
     date = briefing["date"]
     generated_at = briefing.get("generated_at") or iso(utcnow())
     words = int((briefing.get("stats") or {}).get("words") or 0)
@@ -57,6 +63,17 @@ def save_briefing(store: SQLiteStore, briefing: dict[str, Any], *, run_id: int |
                         "SELECT ?, id, ?, ?, ?, ? FROM items WHERE id = ?",
                         (bid, ref.get("content_hash") or "", sec["name"], idx, story["id"], item_id),
                     )
+        # items that were candidates but not reported (cut by the section cap or the word budget,
+        # dropped by policy): seen, so tomorrow's briefing does not serve them as news
+        for item_id, content_hash, section in seen_items:
+            if int(item_id) in seen:
+                continue
+            seen.add(int(item_id))
+            c.execute(
+                "INSERT INTO briefing_items (briefing_id, item_id, content_hash, section, story_index, story_id) "
+                "SELECT ?, id, ?, ?, -1, '' FROM items WHERE id = ?",
+                (bid, content_hash or "", section or "", int(item_id)),
+            )
         c.execute("UPDATE briefings SET json = ? WHERE id = ?", (json.dumps(briefing, ensure_ascii=False), bid))
     return int(bid)
 
