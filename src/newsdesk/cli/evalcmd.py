@@ -159,3 +159,76 @@ def eval_retrieval(
         t.add_row(mode, f"{m['ndcg@10']:.3f}", f"{m['recall@10']:.3f}", f"{m['recall@100']:.3f}", f"{m['mrr@10']:.3f}",
                   f"{report.seconds[mode] * 1000:.1f}")
     out_console.print(t)
+
+
+@eval_app.command("qa")
+def eval_qa(
+    ctx: typer.Context,
+    dataset: Path = typer.Option(..., "--dataset", help="JSONL (or JSON list): question, answerable, expected, source."),
+    docs: Optional[Path] = typer.Option(None, "--docs", help="Answer from these files (indexed into a temporary store) instead of your indexed documents."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the naive recipe (1000/100 chunks, dense top-3, first chunk, never abstains); needs --docs."),
+    use_judge: bool = typer.Option(True, "--judge/--no-judge", help="LLM-as-judge scores when an LLM is configured."),
+    extractive: bool = typer.Option(False, "--extractive", help="Answer with the extractive path even when an LLM is configured."),
+    details: bool = typer.Option(False, "--details", help="Per-question results in the text output (always in --json)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """Answer-contains-fact rate, citation accuracy, abstention precision/recall (+ LLM judge), vs a naive baseline."""
+    from newsdesk.config import Config
+    from newsdesk.eval.qa import BaselineRAG, QADatasetError, evaluate_qa, load_qa, newsdesk_system, run_newsdesk_on_docs
+
+    st = state(ctx)
+    try:
+        items = load_qa(dataset)
+    except QADatasetError as e:
+        fail(str(e))
+    if docs is not None and not docs.is_dir():
+        fail(f"--docs {docs}: not a directory")
+    config = st.config if st.home.config_path.exists() else Config()
+    judge_llm = None
+    if use_judge and config.llm.backend != "none":
+        from newsdesk.ask.llm import llm_from_config
+
+        judge_llm = llm_from_config(config)
+    reports = []
+    with st.progress("answering", len(items)) as bar:
+        if docs is not None:
+            reports.append(run_newsdesk_on_docs(items, config, docs, judge_llm=judge_llm, use_llm=not extractive, progress=bar))
+        else:
+            if not st.home.db_path.exists():
+                fail(f"{st.home.db_path}: no database; index documents with 'newsdesk docs add' or pass --docs DIR")
+            reports.append(evaluate_qa(items, newsdesk_system(st.store, config, use_llm=not extractive),
+                                       judge_llm=judge_llm, progress=bar))
+    if baseline and docs is not None:
+        from newsdesk.ask.embed import EmbeddingError
+
+        try:
+            base = BaselineRAG(docs)
+            with st.progress("baseline", len(items)) as bar:
+                reports.append(evaluate_qa(items, base, name=base.name, judge_llm=judge_llm, progress=bar))
+        except EmbeddingError as e:
+            st.warn(f"baseline skipped: {e}")
+    elif baseline:
+        st.info("baseline skipped: it needs --docs DIR (it chunks the files itself)")
+    if as_json:
+        print_json({"dataset": str(dataset), "systems": [r.to_dict() for r in reports]})
+        return
+    t = Table(title=f"QA: {dataset} ({len(items)} questions, {sum(i.answerable for i in items)} answerable)")
+    t.add_column("metric")
+    for r in reports:
+        t.add_column(r.system.split(" (")[0], justify="right")
+    rows = ["fact_rate", "all_facts_rate", "citation_accuracy", "abstention_precision", "abstention_recall", "answer_words"]
+    for key in rows:
+        t.add_row(key, *["n/a" if getattr(r, key) is None else f"{getattr(r, key):.3f}" for r in reports])
+    if judge_llm is not None:
+        for m in reports[0].judge:
+            t.add_row(f"judge: {m}", *["n/a" if r.judge.get(m) is None else f"{r.judge[m]:.3f}" for r in reports])
+        t.add_row("judge errors", *[str(r.judge_errors) for r in reports])
+    out_console.print(t)
+    if details:
+        for r in reports:
+            out_console.print(f"[bold]{r.system}[/]")
+            for d in r.details:
+                mark = "abstained" if d.abstained else f"{d.facts_found}/{d.facts} facts"
+                out_console.print(f"  {'A' if d.answerable else 'U'} {mark:>10}  {d.question}", highlight=False)
+                for j in d.judge:
+                    out_console.print(f"      {j['metric']}: {j['score']} - {j['explanation'] or j['error']}", highlight=False)
