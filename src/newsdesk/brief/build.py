@@ -216,7 +216,7 @@ def _weather(items: list[Item], config: Config) -> dict[str, Any] | None:
     except ImportError:
         return None
     try:
-        w = wmod.weather_from_items(items)
+        w = wmod.weather_from_items(items, location=config.weather.location)
     except Exception:  # a malformed weather entry must not sink the briefing
         return None
     if w is None:

@@ -9,8 +9,8 @@ Two stages, two thresholds, two libraries:
 1. :func:`dedupe` -- the *same article* seen more than once. Items are merged
    (union-find) when they share a guid (a feed aggregator re-publishing
    another feed's entry), the same canonical URL, or near-identical text:
-   MinHash LSH (``datasketch``) over 5-word shingles of title + text, Jaccard
-   >= 0.8. The first item of a group (the most complete text, then the
+   MinHash LSH (``datasketch``) over 5-word shingles of the text (title +
+   text for very short items), Jaccard >= 0.8, confirmed on the exact shingle sets. The first item of a group (the most complete text, then the
    earliest) represents it; the others stay attached as extra sources, so a
    republished article reads as one story with two sources.
    ``duplicates_removed`` = items folded into another.
@@ -137,7 +137,9 @@ def dedupe(items: Sequence[Item], *, threshold: float = DEDUPE_THRESHOLD) -> tup
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     sigs: list[tuple[set[str], MinHash]] = []
     for idx, it in enumerate(items):
-        sh = shingles(f"{it.title}\n{it.text or ''}")
+        body = it.text or ""
+        # the article body decides (outlets retitle syndicated copies); title-only items compare titles
+        sh = shingles(body if len(body.split()) >= 4 * SHINGLE else f"{it.title}\n{body}")
         mh = _minhash(sh)
         sigs.append((sh, mh))
         if not sh:
