@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from collect_helpers import ATOM, JSONFEED, FeedServer, Reply, rss20, write_config
 

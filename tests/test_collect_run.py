@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from collect_helpers import ATOM, JSONFEED, FeedServer, Reply, rss20, write_config
-from newsdesk.collect import subscriptions
 from newsdesk.collect.discover import discover_feed, find_feed_links
 from newsdesk.collect.fetch import Fetcher
 from newsdesk.collect.opml import export_opml, parse_opml

@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 
 import typer
 
-from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, fail, print_json, state
+from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail, print_json, state
 
 
 @contextmanager
@@ -54,6 +54,9 @@ def register(app: typer.Typer) -> None:
             sync_feeds(cfg, st.store)
             total = len(st.store.list_feeds(include_disabled=False))
             if feed:
+                unknown = [u for u in feed if st.store.get_feed_by_url(u) is None]
+                if unknown:
+                    fail(f"--feed: {unknown[0]} is not a subscribed feed (see 'newsdesk feeds list')", EXIT_USAGE)
                 total = len(feed)
             with st.progress("fetching feeds", total=total) as bar:
 
