@@ -185,3 +185,30 @@ def test_sigkill_mid_fetch_leaves_db_consistent(tmp_path: Path) -> None:
         con = sqlite3.connect(home / "newsdesk.db")
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 4
+
+
+def test_add_by_autodiscovery_and_410_then_readd(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    write_config(home / "newsdesk.toml", [])
+    state = {"code": 200}
+    with FeedServer() as server:
+        server.route("/", Reply(200, b'<html><head><link rel="alternate" type="application/rss+xml" '
+                                     b'href="/rss.xml" title="RSS"></head><body>Home</body></html>',
+                                {"Content-Type": "text/html; charset=utf-8"}))
+        feed_url = server.route("/rss.xml", lambda req: Reply(state["code"], rss20() if state["code"] == 200 else b""))
+        r = nd(home, "feeds", "add", server.url("/"), "--section", "News")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == feed_url and f'url = "{feed_url}"' in (home / "newsdesk.toml").read_text()
+        assert 'title = "Kettle Point Gazette"' in (home / "newsdesk.toml").read_text()
+        state["code"] = 410
+        r = nd(home, "fetch")
+        assert r.returncode == 1 and "410 Gone" in r.stderr and feed_url in r.stderr
+        listed = json.loads(nd(home, "feeds", "list", "--json").stdout)
+        assert listed[0]["health"] == "disabled (410 Gone)"
+        r = nd(home, "fetch", "--json")  # the disabled feed is not fetched any more
+        assert r.returncode == 0 and json.loads(r.stdout)["feeds"] == 0
+        state["code"] = 200
+        assert nd(home, "feeds", "add", feed_url, "--section", "News").returncode == 0  # re-enables it
+        r = nd(home, "fetch", "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["items_new"] == 2

@@ -52,17 +52,22 @@ def _looks_like_html(resp: FetchResponse) -> bool:
     return head.startswith(b"<!doctype html") or head.startswith(b"<html")
 
 
-def discover_feed(url: str, fetcher: Fetcher, html: str | None = None) -> list[str]:
+def discover_feed(url: str, fetcher: Fetcher | None = None, html: str | None = None) -> list[str]:
     """Feed URL(s) for ``url``: ``[url]`` if it is a feed, else the page's advertised feeds.
 
     ``html`` may be given to skip the fetch (the page is then only scanned).
-    Raises :class:`FeedError` naming the URL when nothing is found.
+    Without a ``fetcher`` a default one is used for this call (no SSRF guard:
+    the web app passes ``Fetcher(guard_private=True)``). Raises
+    :class:`FeedError` naming the URL when nothing is found.
     """
     if html is not None:
         links = find_feed_links(html, url)
         if not links:
             raise FeedError(f"{url}: no feed advertised on this page")
         return links
+    if fetcher is None:
+        with Fetcher() as own:
+            return discover_feed(url, own)
     resp = fetcher.fetch(url)
     if _looks_like_html(resp):
         page, _ = decode_body(resp.body, resp.content_type)
