@@ -105,6 +105,7 @@ class LLMConfig(_Model):
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     endpoint_name: str | None = None
+    endpoint_url: str | None = None  # SageMaker runtime endpoint override (tests, VPC endpoints)
     region: str | None = None
     timeout: float = 60.0
     max_tokens: int = 512
