@@ -21,8 +21,8 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1  # the run completed but some sources failed
 EXIT_USAGE = 2  # usage or configuration error
 
-err_console = Console(stderr=True)
-out_console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+out_console = Console(soft_wrap=True)
 
 
 @dataclass
