@@ -2,37 +2,17 @@
 
 Exit codes: 0 every feed fetched (or skipped), 1 at least one feed failed
 (each failure is printed as one line naming the feed), 2 config error.
-A lock file keeps two fetches (cron and a manual run) from overlapping.
+The shared run lock (``newsdesk.lock``) keeps two fetch/brief runs from overlapping.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
 
 from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail, print_json, state
-
-
-@contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Exclusive, non-blocking lock on ``path``; released by the OS if the process dies."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fail(f"{path}: another newsdesk fetch is running", EXIT_PARTIAL)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        yield
-    finally:
-        os.close(fd)
+from newsdesk.lock import run_lock  # re-exported: cli.brief imports it from here
 
 
 def register(app: typer.Typer) -> None:
