@@ -33,6 +33,7 @@ from newsdesk.config import Config
 from newsdesk.errors import FeedError
 from newsdesk.models import Feed, ItemRecord, iso, parse_iso, utcnow
 from newsdesk.store import SQLiteStore
+from newsdesk.store.collect import known_guids
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,6 @@ def _screen(records: list[ItemRecord]) -> None:
             r.flags = sorted(set(r.flags) | set(flags))
 
 
-def _existing_guids(store: SQLiteStore, feed_id: int, records: list[ItemRecord]) -> set[str]:
-    if not records:
-        return set()
-    rows = store.query("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
-    return {r["guid"] for r in rows}
-
-
 def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _Work:
     w = _Work(feed=feed, started=utcnow())
     t0 = time.monotonic()
@@ -162,7 +156,7 @@ def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _W
         if not resp.not_modified:
             w.parsed = parse_feed(resp.body, feed.url, resp.content_type)
             if feed.fulltext and w.parsed.entries:
-                known = _existing_guids(store, feed.id, w.parsed.entries)
+                known = known_guids(store, feed.id)
                 fresh = [r for r in w.parsed.entries if r.guid not in known]
                 if offline:
                     fresh = [r for r in fresh if r.url and is_local(r.url)]
