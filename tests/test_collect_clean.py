@@ -105,3 +105,12 @@ def test_content_hash_tracks_content_not_whitespace() -> None:
     assert a != content_hash("Title", "Some text there")
     assert a != content_hash("Other", "Some text here")
     assert re.fullmatch(r"[0-9a-f]{64}", a)
+
+
+def test_sanitize_without_base_and_nested_junk() -> None:
+    html = ('<div hidden><script>x()</script><p style="display:none"><iframe>y</iframe></p></div>'
+            '<p>kept <a href="/rel">rel</a></p><ul><li>item<script>z()</script></li></ul>') * 20
+    out = sanitize_html(html)  # no base URL: relative links pass through unchanged
+    assert out.count('<a href="/rel" rel="noopener noreferrer nofollow">rel</a>') == 20
+    assert "script" not in out and "iframe" not in out and "x()" not in out
+    assert html_to_text(html) == "\n\n".join(["kept rel", "item"] * 20)

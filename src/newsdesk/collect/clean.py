@@ -116,19 +116,25 @@ def _is_hidden(node: LexborNode) -> bool:
 
 
 def _prune(root: LexborNode) -> None:
-    """Remove scripts, styles, iframes, hidden elements and tracking pixels in place."""
+    """Remove scripts, styles, iframes, hidden elements and tracking pixels in place.
+
+    Doomed subtrees are not descended into, so no node is freed twice.
+    """
     doomed = []
-    for node in root.traverse(include_text=False):
-        tag = node.tag
-        if tag in _DROP_WITH_CONTENT or (tag == "img" and _is_pixel(node)) or (
-            node.is_element_node and _is_hidden(node)
-        ):
-            doomed.append(node)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        child = node.child
+        while child is not None:
+            if child.is_element_node:
+                tag = child.tag
+                if tag in _DROP_WITH_CONTENT or (tag == "img" and _is_pixel(child)) or _is_hidden(child):
+                    doomed.append(child)
+                else:
+                    stack.append(child)
+            child = child.next
     for node in doomed:
-        try:
-            node.decompose()
-        except Exception:  # already removed with an ancestor
-            pass
+        node.decompose()
 
 
 def _walk(root: LexborNode) -> str:
@@ -263,7 +269,7 @@ def sanitize_html(html: str | None, base_url: str | None = None) -> str:
     if base_url and urlsplit(base_url).scheme in {"http", "https", "file"}:
         url_relative: object = lambda u: urljoin(base_url, u)  # noqa: E731
     else:
-        url_relative = "passthrough"
+        url_relative = "pass_through"
     out = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
