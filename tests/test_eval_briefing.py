@@ -153,3 +153,102 @@ def test_cli_file_mode_exit_codes(tmp_path: Path, home: Path) -> None:
     assert "entities" in res.stdout
     res = runner.invoke(app, ["--home", str(home), "eval", "briefing", "not-a-file-or-date"])
     assert res.exit_code == 2
+
+
+# --------------------------------------------------------------------------- on a real demo briefing
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from newsdesk.brief.run import run_brief
+    from newsdesk.config import load_config
+    from newsdesk.demo.data import DATA_DIR, demo_config_text, demo_date
+    from newsdesk.home import Home
+    from newsdesk.store import open_store
+
+    home = Home(tmp_path_factory.mktemp("demo") / "home").ensure()
+    home.config_path.write_text(demo_config_text(DATA_DIR), encoding="utf-8")
+    store = open_store(home.db_path)
+    try:
+        res = run_brief(store, load_config(home.config_path), home, date=demo_date(), fetch=True, offline=True,
+                        say=lambda *a, **k: None)
+    finally:
+        store.close()
+    return home.root, res.briefing
+
+
+def _eval_file(home: Path, b: dict, tmp_path: Path) -> tuple[int, dict]:
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(b, ensure_ascii=False), encoding="utf-8")
+    res = CliRunner().invoke(app, ["--home", str(home), "eval", "briefing", str(f), "--json"])
+    return res.exit_code, json.loads(res.stdout)
+
+
+def _stories(b: dict) -> list[dict]:
+    return [st for sec in b["sections"] for st in sec["stories"]]
+
+
+@pytest.mark.slow
+def test_demo_briefing_passes_from_archive(demo_home: tuple[Path, dict]) -> None:
+    home, b = demo_home
+    res = CliRunner().invoke(app, ["--home", str(home), "eval", "briefing", b["date"], "--json"])
+    assert res.exit_code == 0, res.stdout
+    rep = json.loads(res.stdout)
+    assert rep["faithfulness"] == 1.0 and rep["sentences"] > 10 and rep["violations"] == []
+    assert rep["failed_sections"] >= 1  # the demo has a deliberately broken feed, shown as failed
+
+
+@pytest.mark.slow
+def test_demo_briefing_corruptions_fail(demo_home: tuple[Path, dict], tmp_path: Path) -> None:
+    from newsdesk.models import ItemRecord
+    from newsdesk.store import open_store
+
+    home, original = demo_home
+    story = next(st for st in _stories(original) if st["sentences"])
+    item_id = story["sentences"][0]["item_id"]
+
+    b = copy.deepcopy(original)
+    st = next(s for s in _stories(b) if s["id"] == story["id"])
+    invented = "Officials also confirmed that the program will double in size next year."
+    st["sentences"].append({"text": invented, "item_id": item_id})
+    st["summary"] += " " + invented
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and rep["faithfulness"] < 1.0 and {v["check"] for v in rep["violations"]} == {"faithfulness"}
+
+    b = copy.deepcopy(original)
+    next(s for s in _stories(b) if s["id"] == story["id"])["title"] += " &#8217;"
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"entities"}
+
+    b = copy.deepcopy(original)
+    sec = next(s for s in b["sections"] if s["stories"])
+    dup = copy.deepcopy(sec["stories"][0])
+    dup["id"] = "s-ffffffffff"
+    sec["stories"].append(dup)
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"duplicate_story"}
+
+    # a summary on a title-only item
+    store = open_store(home / "newsdesk.db")
+    try:
+        feed = store.list_feeds()[0]
+        store.upsert_items(feed.id, [ItemRecord(guid="title-only-test", title="Bridge closed", text="", content_hash="t0")])
+        empty_id = next(i.id for i in store.list_items(feed_id=feed.id) if i.guid == "title-only-test")
+    finally:
+        store.close()
+    b = copy.deepcopy(original)
+    st = next(s for s in _stories(b) if s["id"] == story["id"])
+    st["sentences"] = [{"text": "The bridge will stay closed until the inspection ends.", "item_id": empty_id}]
+    st["summary"] = st["sentences"][0]["text"]
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"invented_on_title_only"}
+
+    b = copy.deepcopy(original)
+    failed = next(s for s in b["sections"] if s["status"] in ("failed", "partial"))
+    failed["status"], failed["message"], failed["stories"] = "no_updates", "No updates.", []
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"failed_shown_as_empty"}
+
+    b = copy.deepcopy(original)
+    next(s for s in _stories(b) if s["id"] == story["id"])["summary"] += " Experts were stunned."
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"untraced_summary"}

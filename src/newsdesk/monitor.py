@@ -14,8 +14,8 @@ written by collect and the briefing builder; ``newsdesk eval briefing`` adds
     extractive summary sentence not found verbatim in its source).
 
 Metric keys read (aliases tolerated so older rows still count):
-fetch runs ``items_new`` (``new``), ``feeds_ok`` (``ok``), ``feeds_failed``
-(``failed``); brief/eval runs ``words``, ``faithfulness``, ``filtered``
+fetch runs ``items_new`` (``new``), ``feeds_ok`` (or ``ok`` + ``not_modified``
+as collect writes them), ``feeds_failed`` (``errors``, ``failed``); brief/eval runs ``words``, ``faithfulness``, ``filtered``
 (a list of policy decisions or a count).
 """
 
@@ -107,8 +107,11 @@ def collect_stats(store: Any, *, days: int = 14, now: datetime | None = None) ->
         if r["kind"] == "fetch":
             ds.fetch_runs += 1
             ds.items += int(_num(_first(m, "items_new", "new")) or 0)
-            ds.feeds_ok += int(_num(_first(m, "feeds_ok", "ok")) or 0)
-            ds.feeds_failed += int(_num(_first(m, "feeds_failed", "failed", "failed_feeds")) or 0)
+            ok = _num(_first(m, "feeds_ok"))
+            if ok is None:  # collect writes ok + not_modified (a 304 is a healthy feed)
+                ok = (_num(m.get("ok")) or 0) + (_num(m.get("not_modified")) or 0)
+            ds.feeds_ok += int(ok)
+            ds.feeds_failed += int(_num(_first(m, "feeds_failed", "failed", "errors", "failed_feeds")) or 0)
         elif r["kind"] in ("brief", "briefing", "eval"):
             if r["kind"] != "eval":
                 ds.briefings += 1

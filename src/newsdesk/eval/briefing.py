@@ -17,6 +17,8 @@ exits non-zero on any violation. Checks:
 * ``duplicate_story``: two stories with the same or near-identical title, or
   sharing a source URL.
 * ``invented_on_title_only``: a summary on an item whose text is empty.
+* ``untraced_summary``: displayed summary text that is not one of the story's
+  traced ``sentences`` (schema v1 keeps both).
 * ``failed_shown_as_empty``: a section whose feeds failed but which reads as
   "No updates." (status ``no_updates``/``empty``).
 * words and reading time (238 words per minute) are reported, not judged.
@@ -37,6 +39,7 @@ from newsdesk.guard.grounding import is_verbatim, normalize_ws
 WPM = 238
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#[xX][0-9a-fA-F]{2,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _MOJIBAKE = re.compile(r"‚Ä[ôùúìîòëéò¶¢]|â€[™œ\x9d˜”“¦]|â€|Ã[©¨¢ª«®´¶¼½¾§±³ ]|Â[ ·°©®«»]")
+_WORDY = re.compile(r"[^\W\d_]{2,}")
 _TITLE_NORM = re.compile(r"[^\w]+", re.UNICODE)
 NEAR_DUP_RATIO = 0.9
 EMPTY_STATUSES = {"no_updates", "empty", "none"}
@@ -68,6 +71,7 @@ class BriefingReport:
     mojibake: int = 0
     duplicates: int = 0
     invented_on_title_only: int = 0
+    untraced: int = 0
     failed_sections: int = 0
     failed_shown_as_empty: int = 0
     filtered: list[dict[str, Any]] = field(default_factory=list)
@@ -93,6 +97,11 @@ def _summary_sentences(story: Mapping[str, Any]) -> list[tuple[str, Any]]:
     default_id = story.get("item_id")
     if default_id is None and story.get("sources"):
         default_id = (story["sources"][0] or {}).get("item_id")
+    if isinstance(story.get("sentences"), list):  # schema v1: summary text + traced sentences
+        for s in story["sentences"]:
+            if isinstance(s, Mapping):
+                out.append((str(s.get("text") or ""), s.get("item_id", default_id)))
+        return out
     summary = story.get("summary") or []
     if isinstance(summary, str):
         summary = [summary] if summary.strip() else []
@@ -119,8 +128,10 @@ def _displayed_strings(briefing: Mapping[str, Any]) -> Iterator[tuple[str, str]]
         for st in sec.get("stories") or []:
             sid = st.get("id") or st.get("title")
             yield f"story {sid!r} title", str(st.get("title") or "")
+            if isinstance(st.get("summary"), str):
+                yield f"story {sid!r} summary", st["summary"]
             for text, _ in _summary_sentences(st):
-                yield f"story {sid!r} summary", text
+                yield f"story {sid!r} sentence", text
             for src in st.get("sources") or []:
                 for k in ("title", "feed", "feed_title"):
                     if isinstance(src.get(k), str):
@@ -129,6 +140,14 @@ def _displayed_strings(briefing: Mapping[str, Any]) -> Iterator[tuple[str, str]]
         v = briefing.get(k)
         if isinstance(v, str):
             yield k, v
+    weather = briefing.get("weather")
+    if isinstance(weather, Mapping):
+        for line in weather.get("lines") or []:
+            if isinstance(line, str):
+                yield "weather", line
+    for t in briefing.get("rising_topics") or []:
+        if isinstance(t, Mapping) and isinstance(t.get("term"), str):
+            yield "rising topic", t["term"]
 
 
 def has_entities(text: str) -> list[str]:
@@ -210,6 +229,15 @@ def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mappi
                     break
             for u in urls:
                 url_owner.setdefault(u, sid)
+            # the displayed summary must consist of the traced sentences and nothing else
+            if isinstance(st.get("summary"), str) and isinstance(st.get("sentences"), list):
+                residue = normalize_ws(st["summary"])
+                for text, _ in _summary_sentences(st):
+                    residue = residue.replace(normalize_ws(text), " ", 1)
+                if _WORDY.search(residue):
+                    rep.untraced += 1
+                    rep.violations.append(Violation("untraced_summary", f"story {sid!r}",
+                                                    f"summary text not backed by a traced sentence: {normalize_ws(residue)[:80]!r}"))
             # faithfulness and invented text
             for text, item_id in _summary_sentences(st):
                 if not text.strip():
