@@ -368,3 +368,46 @@ def test_screen_flags_reach_the_store(server: FeedServer, desk_factory) -> None:
     desk = desk_factory([(url, "News")])
     desk.run()
     assert "prompt_injection" in desk.items(url)[0].flags
+
+
+def test_redirect_to_already_subscribed_url(server: FeedServer, desk_factory) -> None:  # type: ignore[no-untyped-def]
+    new = server.route("/canonical", Reply(200, rss20()))
+    old = server.route("/legacy", Reply(308, b"", {"Location": "/canonical"}))
+    desk = desk_factory([(old, "News"), (new, "News")])
+    seen = []
+    r = desk.run(progress=seen.append)
+    assert sorted(x.url for x in seen) == sorted([old, new])  # progress called once per feed
+    legacy = next(x for x in r.results if x.url == old)
+    assert legacy.outcome == "ok" and legacy.redirected_to is None
+    assert any("already subscribed" in n for n in legacy.notes)
+    assert desk.store.get_feed_by_url(old) is not None  # not renamed onto the existing feed
+    assert replace_feed_url_in_config(desk.config_path, old, new)  # config helper drops the duplicate
+    assert [f.url for f in desk.config.feeds] == [new]
+
+
+def test_weather_feed_redirect_rewrites_weather_url(server: FeedServer, desk_factory) -> None:  # type: ignore[no-untyped-def]
+    server.route("/wx-new", Reply(200, ATOM))
+    old = server.route("/wx", Reply(301, b"", {"Location": "/wx-new"}))
+    desk = desk_factory([], sections=("News", "Weather"))
+    text = desk.config_path.read_text().replace(
+        'provider = "open-meteo"', f'provider = "environment-canada"\nurl = "{old}"\nsection = "Weather"')
+    desk.config_path.write_text(text)
+    r = desk.run()
+    assert r.results[0].redirected_to == server.url("/wx-new")
+    assert desk.config.weather.url == server.url("/wx-new")
+    sync_feeds(desk.config, desk.store)
+    assert [f.url for f in desk.store.list_feeds(include_disabled=False)] == [server.url("/wx-new")]
+
+
+def test_fulltext_helpers(server: FeedServer) -> None:
+    from newsdesk.collect.fulltext import enrich_record, is_teaser
+    from newsdesk.models import ItemRecord
+
+    short = ItemRecord(guid="a", title="t", url=server.url("/missing"), text="A teaser…")
+    assert is_teaser(short)
+    assert not is_teaser(ItemRecord(guid="b", title="t", text="word " * 200))
+    with Fetcher() as f:
+        changed, err = enrich_record(short, f)
+    assert not changed and err.startswith(server.url("/missing")) and "404" in err
+    assert short.text == "A teaser…"  # the feed's text is kept on failure
+    assert discover_feed(server.route("/f.xml", Reply(200, rss20()))) == [server.url("/f.xml")]  # own fetcher
