@@ -131,6 +131,8 @@ def test_decode_body_bom_and_utf16() -> None:
     text = '<?xml version="1.0" encoding="utf-16"?><rss/>'
     assert decode_body(text.encode("utf-16"))[0] == text
     assert decode_body(b"\xef\xbb\xbfhello")[0] == "hello"
+    assert decode_body(text.encode("utf-16-le")) == (text, "utf-16-le")  # no BOM
+    assert decode_body(text.encode("utf-16-be")) == (text, "utf-16-be")
 
 
 @pytest.mark.parametrize("body, reason", [

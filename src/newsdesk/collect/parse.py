@@ -65,6 +65,13 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for bom, enc in _BOMS:
         if body.startswith(bom):
             return body[len(bom):].decode(enc, errors="replace"), enc
+    head = body[:4]  # BOM-less UTF-32/16 (XML spec, appendix F): "<" as a wide character
+    if head in (b"<\x00\x00\x00", b"\x00\x00\x00<"):
+        enc = "utf-32-le" if head[0:1] == b"<" else "utf-32-be"
+        return body.decode(enc, errors="replace"), enc
+    if head[:2] in (b"<\x00", b"\x00<"):
+        enc = "utf-16-le" if head[0:1] == b"<" else "utf-16-be"
+        return body.decode(enc, errors="replace"), enc
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
