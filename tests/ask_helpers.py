@@ -214,3 +214,88 @@ if __name__ == "__main__":  # pragma: no cover - calibration report
     for r in out["rows"]:
         print(f"{r['evidence']:.3f}  {'A' if r['answerable'] else 'U'}  {'ok ' if r['right_source'] else '   '} {r['question']}  {r['parts']}")
     print({k: v for k, v in out.items() if k != "rows"})
+
+
+# --------------------------------------------------------------------------- pytest fixtures and servers
+
+import json as _json
+import threading as _threading
+from http.server import BaseHTTPRequestHandler as _Handler, ThreadingHTTPServer as _Server
+
+import pytest
+
+
+class LocalServer:
+    """A tiny HTTP server on 127.0.0.1 whose replies come from ``respond(path, body) -> (status, bytes, delay)``."""
+
+    def __init__(self, respond: Any):
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class H(_Handler):
+            def do_POST(self) -> None:  # noqa: N802
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n)
+                outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+                status, body, delay = outer.respond(self.path, raw)
+                if delay:
+                    import time as _t
+
+                    _t.sleep(delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.respond = respond
+        self.server = _Server(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.thread = _threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def chat_reply(content: Any) -> bytes:
+    return _json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
+
+
+@pytest.fixture(scope="session")
+def model_corpus(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The test corpus indexed with the real embedding model (loaded once per session)."""
+    from newsdesk.store.sqlite import SQLiteStore
+
+    tmp = tmp_path_factory.mktemp("askmodel")
+    store = SQLiteStore(tmp / "newsdesk.db")
+    cfg = make_config()
+    root = build_corpus(tmp / "corpus")
+    index_corpus_dir(store, cfg, root)
+    yield store, cfg, root
+    store.close()
+
+
+@pytest.fixture
+def bm25_corpus(tmp_path: Path) -> Any:
+    """The test corpus indexed without embeddings (``embeddings.backend = "none"``): fast, BM25 only."""
+    from newsdesk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "newsdesk.db")
+    cfg = make_config()
+    cfg.embeddings.backend = "none"
+    root = build_corpus(tmp_path / "corpus")
+    index_corpus_dir(store, cfg, root)
+    yield store, cfg, root
+    store.close()
