@@ -61,7 +61,8 @@ def build_demo_home(root: Path, *, extra_toml: str = "") -> Home:
             if item.guid == "hostile-1":
                 store.execute("UPDATE items SET content_html = ?, title = ? WHERE id = ?",
                               (XSS_HTML, XSS_TITLE, item.id))
-        build_briefing_for_demo(home, store, config, report)
+        b = build_briefing_for_demo(home, store, config, report)
+        index_demo(store, config, b)
     finally:
         store.close()
     return home
@@ -80,7 +81,64 @@ def build_briefing_for_demo(home: Home, store: Any, config: Any, report: Any = N
     return b
 
 
+def index_demo(store: Any, config: Any, b: dict[str, Any]) -> None:
+    """Index the briefed items and the demo documents for Search/Ask (as ``newsdesk brief``/``add`` do)."""
+    from newsdesk.ask.kb import index_documents, index_items
+    from newsdesk.collect.documents import expand_inputs, load_one
+    from newsdesk.demo.data import DATA_DIR
+
+    ids = [src["item_id"] for sec in b["sections"] for st in sec["stories"] for src in st["sources"]]
+    index_items(store, config, store.get_items(list(dict.fromkeys(ids))))
+    docs = [load_one(ref) for ref in expand_inputs([str(DATA_DIR / "docs")])]
+    index_documents(store, config, docs)
+
+
 def copy_home(src: Home, dst: Path) -> Home:
     """A private copy of a seeded home (tests that write get their own)."""
     shutil.copytree(src.root, dst)
     return Home(dst)
+
+
+_TEMPLATE: Home | None = None
+
+
+def demo_template() -> Home:
+    """The seeded demo home, built once per test process (copy it before writing to it)."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        import atexit
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(prefix="newsdesk-serve-demo-"))
+        atexit.register(shutil.rmtree, root, True)
+        _TEMPLATE = build_demo_home(root / "home")
+    return _TEMPLATE
+
+
+def demo_home(tmp_path: Path, *, extra_toml: str = "") -> Home:
+    """A private copy of the seeded demo home under ``tmp_path`` (optionally with more config)."""
+    home = copy_home(demo_template(), tmp_path / "home")
+    if extra_toml:
+        with home.config_path.open("a", encoding="utf-8") as f:
+            f.write("\n" + extra_toml + "\n")
+    return home
+
+
+def client(home: Home, *, token: str | None = None, base_url: str = "http://testserver") -> Any:
+    """A FastAPI TestClient for ``create_app(home)`` that has loaded one page (so it holds a CSRF cookie)."""
+    from fastapi.testclient import TestClient
+
+    from newsdesk.serve.app import create_app
+
+    c = TestClient(create_app(home, token=token), base_url=base_url)
+    return c
+
+
+def csrf(c: Any) -> str:
+    """The CSRF token of a TestClient session (fetched from a page when it has none yet)."""
+    tok = c.cookies.get("newsdesk_csrf")
+    if not tok:
+        c.get("/login")
+        tok = c.cookies.get("newsdesk_csrf")
+    assert tok, "the app did not set a CSRF cookie"
+    return tok

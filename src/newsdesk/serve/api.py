@@ -86,7 +86,7 @@ def api_search(request: Request, q: str, k: int = Query(10, ge=1, le=100),
     ctx = _ctx(request)
     try:
         filters = services.make_filters(kind, source, tag, year, since, until)
-        return services.search(ctx.store, ctx.config, q, k=k, mode=mode, filters=filters)
+        return services.search(ctx.store, ctx.config, q, k=k, mode=mode, filters=filters)[0]
     except ServiceError as e:
         _raise(e)
         raise
@@ -94,21 +94,20 @@ def api_search(request: Request, q: str, k: int = Query(10, ge=1, le=100),
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1)
-    k: Optional[int] = Field(None, ge=1, le=100)
-    mode: str = Field("hybrid", pattern="^(hybrid|bm25|dense)$")
+    k: Optional[int] = Field(None, ge=1, le=50)
+    parent: bool = Field(False, description="search small child chunks, read their large parents")
     filters: Filters = Field(default_factory=Filters)
 
 
 @router.get("/ask", summary="Ask a question (query string)")
-def api_ask_get(request: Request, q: str, k: Optional[int] = Query(None, ge=1, le=100),
-                mode: str = Query("hybrid", pattern="^(hybrid|bm25|dense)$"),
+def api_ask_get(request: Request, q: str, k: Optional[int] = Query(None, ge=1, le=50), parent: bool = False,
                 kind: Optional[str] = None, source: Optional[str] = None, tag: Optional[str] = None,
                 year: Optional[str] = None, since: Optional[str] = None,
                 until: Optional[str] = None) -> dict[str, Any]:
     ctx = _ctx(request)
     try:
         filters = services.make_filters(kind, source, tag, year, since, until)
-        return services.ask(ctx.store, ctx.config, q, k=k, mode=mode, filters=filters)
+        return services.ask(ctx.store, ctx.config, q, k=k, parent=parent, filters=filters)
     except ServiceError as e:
         _raise(e)
         raise
@@ -120,7 +119,7 @@ def api_ask_post(request: Request, body: AskRequest) -> dict[str, Any]:
     f = body.filters
     try:
         filters = services.make_filters(f.kind, f.source, f.tag, f.year, f.since, f.until)
-        return services.ask(ctx.store, ctx.config, body.question, k=body.k, mode=body.mode, filters=filters)
+        return services.ask(ctx.store, ctx.config, body.question, k=body.k, parent=body.parent, filters=filters)
     except ServiceError as e:
         _raise(e)
         raise
@@ -203,7 +202,8 @@ async def api_document_upload(request: Request) -> Any:
     tags = [t.strip() for t in (tags_raw if isinstance(tags_raw, str) else "").split(",") if t.strip()]
     data = await upload.read()
     try:
-        return await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, upload.filename, data, tags)
+        return await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, ctx.home,
+                                      upload.filename, data, tags)
     except ServiceError as e:
         _raise(e)
 

@@ -107,7 +107,7 @@ def topic_label(t: Any) -> str:
     return str(t)
 
 
-_env.filters.update(when=_when, day=_day, host=_host, failure=failure_line, urlq=lambda s: quote(str(s), safe=""))
+_env.filters.update(basename=lambda s: str(s or "").rstrip("/").rsplit("/", 1)[-1], when=_when, day=_day, host=_host, failure=failure_line, urlq=lambda s: quote(str(s), safe=""))
 _env.globals.update(weather_lines=weather_lines, topic_label=topic_label, version=__version__,
                     safe_html=security.safe_html)
 
@@ -190,17 +190,16 @@ def _filters_from(request: Request) -> tuple[dict[str, str], Any]:
 def search_page(request: Request, q: str = "") -> HTMLResponse:
     ctx = _ctx(request)
     hits: list[dict[str, Any]] = []
-    err = ""
+    err = notice = ""
     raw = {k: request.query_params.get(k, "") for k in ("kind", "source", "tag", "year", "since", "until")}
     if q.strip():
         try:
             _, filters = _filters_from(request)
-            hits = services.search(ctx.store, ctx.config, q, k=20, filters=filters)
+            hits, notice = services.search(ctx.store, ctx.config, q, k=20, filters=filters)
         except ServiceError as e:
             err = str(e)
-        except ImportError:
-            err = "search is not available in this installation (the ask module is missing)"
-    return render(request, "search.html", q=q, hits=hits, f=raw, search_error=err, page="search")
+    return render(request, "search.html", q=q, hits=hits, f=raw, search_error=err, search_notice=notice or "",
+                  page="search")
 
 
 @router.get("/ask", response_class=HTMLResponse)
@@ -215,8 +214,6 @@ def ask_page(request: Request, q: str = "") -> HTMLResponse:
             result = services.ask(ctx.store, ctx.config, q, filters=filters)
         except ServiceError as e:
             err = str(e)
-        except ImportError:
-            err = "asking is not available in this installation (the ask module is missing)"
     return render(request, "ask.html", q=q, result=result, f=raw, ask_error=err, page="ask")
 
 
@@ -323,7 +320,8 @@ async def documents_upload(request: Request) -> Response:
     tags = [t.strip() for t in _str(form.get("tags")).split(",") if t.strip()]
     data = await upload.read()
     try:
-        res = await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, upload.filename, data, tags)
+        res = await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, ctx.home,
+                                       upload.filename, data, tags)
     except ServiceError as e:
         return _back("/documents", error=str(e))
     return _back("/documents", notice=f"Added {upload.filename} ({_status_of(res)}).")
@@ -356,10 +354,9 @@ async def documents_remove(request: Request) -> Response:
     return _back("/documents", notice=f"Removed {doc.get('title') or doc.get('source')}.")
 
 
-def _status_of(res: Any) -> str:
-    if isinstance(res, dict):
-        return str(res.get("status") or "indexed")
-    return "indexed"
+def _status_of(res: dict[str, Any]) -> str:
+    docs = res.get("documents") or []
+    return str(docs[0].get("status")) if docs else "indexed"
 
 
 def _str(v: Any) -> str:

@@ -163,7 +163,9 @@ def check_csrf(request: Request, submitted: str | None, token: str | None) -> No
         return
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     no_browser_context = "origin" not in request.headers and "referer" not in request.headers
-    if ctype == "application/json" and no_browser_context:
+    # Requests a page on another site cannot make without a CORS preflight (never granted here):
+    # JSON bodies and PUT/PATCH/DELETE. Browsers send Origin with these; scripts and curl do not.
+    if no_browser_context and (ctype == "application/json" or request.method != "POST"):
         return
     raise HTTPException(403, "CSRF check failed: missing or wrong csrf_token (reload the page and retry)")
 

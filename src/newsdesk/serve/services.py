@@ -121,28 +121,34 @@ def make_filters(kind: str | None = None, source: str | None = None, tag: str | 
 
 
 def search(store: SQLiteStore, config: Config, query: str, *, k: int = 10, mode: str = "hybrid",
-           filters: Any = None) -> list[dict[str, Any]]:
-    """Hybrid search over indexed items and documents (``newsdesk search --json`` shape)."""
+           filters: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Hybrid search over indexed feed items and documents: ``(hits, notice)``.
+
+    The hits are what ``newsdesk search --json`` prints (``Hit.to_dict()``); the
+    notice says when dense search is off (e.g. embeddings not computed yet).
+    """
     if not query.strip():
-        return []
-    from newsdesk.ask import retrieve  # type: ignore[attr-defined]
+        return [], None
+    if mode not in ("bm25", "dense", "hybrid"):
+        raise ServiceError(f"mode: {mode!r} is not bm25, dense or hybrid", 422)
+    from newsdesk.ask.retrieve import retrieve
 
     try:
-        hits = retrieve.search(store, config, query, k=k, filters=filters, mode=mode)
+        res = retrieve(store, config, query, k=k, filters=filters, mode=mode)
     except (NewsdeskError, ValueError) as e:
         raise ServiceError(str(e), 400) from None
-    return to_jsonable(hits)
+    return [h.to_dict() for h in res.hits], res.notice
 
 
-def ask(store: SQLiteStore, config: Config, question: str, *, k: int | None = None, mode: str = "hybrid",
+def ask(store: SQLiteStore, config: Config, question: str, *, k: int | None = None, parent: bool = False,
         filters: Any = None) -> dict[str, Any]:
-    """A cited answer, or an abstention with the closest sources (``newsdesk ask --json`` shape)."""
+    """A cited answer, or an abstention with the closest sources (what ``newsdesk ask --json`` prints)."""
     if not question.strip():
         raise ServiceError("empty question", 422)
-    from newsdesk.ask import answer  # type: ignore[attr-defined]
+    from newsdesk.ask.answer import ask as _ask
 
     try:
-        return to_jsonable(answer.ask(store, config, question, k=k or config.ask.k, mode=mode, filters=filters))
+        return _ask(store, config, question, k=k, mode="parent" if parent else "chunk", filters=filters)
     except (NewsdeskError, ValueError) as e:
         raise ServiceError(str(e), 400) from None
 
@@ -325,39 +331,54 @@ def remove_document(store: SQLiteStore, ident: str) -> dict[str, Any]:
     return doc
 
 
-def add_document_file(store: SQLiteStore, config: Config, filename: str, data: bytes,
-                      tags: list[str] | None = None) -> dict[str, Any]:
-    """Index an uploaded file with the same code as ``newsdesk add`` (saved under ``uploads/``)."""
-    from newsdesk.collect import documents  # type: ignore[attr-defined]
+def _index_loaded(store: SQLiteStore, config: Config, doc: Any, tags: list[str]) -> dict[str, Any]:
+    """Index one loaded document the way ``newsdesk add --json`` does (same result keys)."""
+    from newsdesk.ask.kb import index_documents
 
-    name = Path(filename or "upload").name or "upload"
-    if name.startswith("."):
-        name = "upload" + name
-    home_root = Path(store.path).parent
-    updir = home_root / "uploads"
+    for t in tags:
+        if t not in doc.tags:
+            doc.tags.append(t)
+    report = index_documents(store, config, [doc])
+    return {**report.to_dict(), "errors": []}
+
+
+def add_document_file(store: SQLiteStore, config: Config, home: Home, filename: str, data: bytes,
+                      tags: list[str] | None = None) -> dict[str, Any]:
+    """Index an uploaded file like ``newsdesk add``; the file is kept under ``<home>/uploads/``."""
+    from newsdesk.collect.documents import SUPPORTED_EXT, load_one
+
+    name = Path(filename or "").name.strip().lstrip(".") or "upload.txt"
+    ext = Path(name).suffix.lower()
+    if ext not in SUPPORTED_EXT:
+        raise ServiceError(f"{name}: unsupported file type {ext or '(none)'!r} "
+                           f"(supported: {', '.join(sorted(SUPPORTED_EXT))})", 415)
+    updir = home.root / "uploads"
     updir.mkdir(parents=True, exist_ok=True)
     target = updir / name
     _atomic_write_bytes(target, data)
     try:
-        result = documents.add_path(store, config, target, tags=tags or [])
+        doc = load_one(str(target.resolve()), config.fetch)
+        return _index_loaded(store, config, doc, tags or [])
     except (NewsdeskError, ValueError) as e:
-        raise ServiceError(f"{name}: {e}", 400) from None
-    return to_jsonable(result)
+        raise ServiceError(str(e), 400) from None
 
 
 def add_document_url(store: SQLiteStore, config: Config, url: str, tags: list[str] | None = None) -> dict[str, Any]:
-    """Fetch a web page / PDF by URL and index it (SSRF guard first)."""
-    from newsdesk.collect import documents  # type: ignore[attr-defined]
+    """Fetch a web page / PDF by URL and index it, after the SSRF guard."""
+    from newsdesk.collect.documents import load_one
 
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise ServiceError(f"{url or 'url'}: only http(s) addresses can be added", 422)
     try:
         ensure_fetchable(url, config)
     except ValueError as e:
         raise ServiceError(str(e), 400) from None
     try:
-        result = documents.add_url(store, config, url, tags=tags or [])
+        doc = load_one(url, config.fetch)
+        return _index_loaded(store, config, doc, tags or [])
     except (NewsdeskError, ValueError) as e:
-        raise ServiceError(f"{url}: {e}", 400) from None
-    return to_jsonable(result)
+        raise ServiceError(str(e), 400) from None
 
 
 # --- helpers ------------------------------------------------------------------------
