@@ -212,3 +212,21 @@ def test_add_by_autodiscovery_and_410_then_readd(tmp_path: Path) -> None:
         assert nd(home, "feeds", "add", feed_url, "--section", "News").returncode == 0  # re-enables it
         r = nd(home, "fetch", "--json")
         assert r.returncode == 0 and json.loads(r.stdout)["items_new"] == 2
+
+
+def test_bracketed_names_are_not_rich_markup(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    good = tmp_path / "odd[x].xml"
+    good.write_bytes(rss20([{"guid": "b1", "title": "Odd [/x] title [bold]", "link": "https://o.example/1",
+                             "desc": "Body"}], title="Feed [/red] name"))
+    broken = tmp_path / "broken[b].xml"
+    broken.write_bytes(b"<rss><channel><title>[/oops]</title><ite")
+    write_config(home / "newsdesk.toml", [(good.as_uri(), "News"), (broken.as_uri(), "News")])
+    r = nd(home, "fetch")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert broken.as_uri() in r.stderr
+    r = nd(home, "items", "list")
+    assert r.returncode == 0 and "Odd [/x] title [bold]" in r.stdout
+    r = nd(home, "feeds", "list")
+    assert r.returncode == 0 and "Feed [/red] name" in r.stdout

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from newsdesk.cli.common import EXIT_USAGE, fail, out_console, print_json, state
+from newsdesk.cli.common import EXIT_USAGE, fail as _fail, out_console, print_json, state
 from newsdesk.config import parse_duration
 from newsdesk.models import utcnow
+
+
+def _info(st, message: str) -> None:  # type: ignore[no-untyped-def]
+    """``st.info`` with feed-supplied text escaped (a title like "[/x]" must not be read as rich markup)."""
+    st.info(escape(message))
+
+
+def _warn(st, message: str) -> None:  # type: ignore[no-untyped-def]
+    st.warn(escape(message))
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    _fail(escape(message), code)
 
 items_app = typer.Typer(help="Browse collected items.", no_args_is_help=True)
 
@@ -62,7 +76,8 @@ def list_(
     for col in ("published", "section", "feed", "title"):
         table.add_column(col, overflow="fold")
     for i in items:
-        table.add_row(i.published or f"({i.first_seen})", i.section or "", i.feed_title or i.feed_url or "", i.title)
+        cells = (i.published or f"({i.first_seen})", i.section or "", i.feed_title or i.feed_url or "", i.title)
+        table.add_row(*(escape(c) for c in cells))
     out_console.print(table)
 
 
