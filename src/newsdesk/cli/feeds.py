@@ -29,6 +29,7 @@ def _warn(st, message: str) -> None:  # type: ignore[no-untyped-def]
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     _fail(escape(message), code)
 
+
 feeds_app = typer.Typer(help="Manage feed subscriptions (stored in the config file).", no_args_is_help=True)
 
 

@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
 
                 def on_result(r: FeedResult) -> None:
                     bar.advance()
-                    bar.update(description=f"{r.name[:40]}")
+                    bar.update(description=escape(r.name[:40]))
 
                 report = collect(st.store, cfg, config_path=st.home.config_path, offline=offline,
                                  progress=on_result, feed_urls=feed, force=force)
@@ -72,7 +72,8 @@ def register(app: typer.Typer) -> None:
             # the error already starts with the URL; prefix the human name when it differs
             _warn(st, f"feed failed: {r.name}: {msg}" if r.name != r.url else f"feed failed: {msg}")
         m = report.metrics()
-        _info(st, 
+        _info(
+            st,
             f"{m['feeds']} feeds: {m['ok']} ok, {m['not_modified']} not modified, {m['errors']} failed, "
             f"{m['skipped']} skipped; {m['items_new']} new, {m['items_updated']} updated items "
             f"in {report.duration_ms / 1000:.1f}s"

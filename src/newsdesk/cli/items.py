@@ -14,17 +14,10 @@ from newsdesk.config import parse_duration
 from newsdesk.models import utcnow
 
 
-def _info(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    """``st.info`` with feed-supplied text escaped (a title like "[/x]" must not be read as rich markup)."""
-    st.info(escape(message))
-
-
-def _warn(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    st.warn(escape(message))
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """``common.fail`` with user/feed-supplied text escaped for rich."""
     _fail(escape(message), code)
+
 
 items_app = typer.Typer(help="Browse collected items.", no_args_is_help=True)
 
