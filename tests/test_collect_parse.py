@@ -163,3 +163,13 @@ def test_bozo_feed_with_entries_is_kept() -> None:
 def test_empty_but_valid_feed() -> None:
     f = parse_feed(rss20([]), "https://empty.example/f")
     assert f.entries == [] and f.title == "Kettle Point Gazette"
+
+
+def test_far_future_dates_are_dropped() -> None:
+    items = [{"guid": "f1", "title": "From the future", "link": "https://f.example/1", "desc": "x",
+              "date": "Mon, 13 Oct 2098 10:00:00 GMT"},
+             {"guid": "f2", "title": "Normal", "link": "https://f.example/2", "desc": "y",
+              "date": "Mon, 13 Oct 2025 10:00:00 GMT"}]
+    a, b = parse_feed(rss20(items), "https://f.example/feed").entries
+    assert a.published is None
+    assert b.published == datetime(2025, 10, 13, 10, 0, tzinfo=timezone.utc)

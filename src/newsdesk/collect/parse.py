@@ -20,7 +20,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
 
@@ -142,11 +142,17 @@ def _looks_like_html(text: str) -> bool:
     return bool(re.search(r"</?[a-zA-Z][a-zA-Z0-9]*[\s/>]", text)) or "&lt;" in text or "&#" in text
 
 
+#: Dates further in the future than this are treated as wrong and dropped.
+FUTURE_SLACK = timedelta(days=1)
+
+
 def build_record(*, guid: str | None, title: str | None, link: str | None, author: str | None,
                  published: datetime | None, html: str | None, text: str | None,
                  base_url: str) -> ItemRecord:
     """Clean one entry and apply the guid fallback chain (id -> canonical link -> hash of title+date)."""
     link = urljoin(base_url, link.strip()) if link and link.strip() else None
+    if published is not None and published > datetime.now(timezone.utc) + FUTURE_SLACK:
+        published = None  # a clock or time-zone error; first-seen time stands in (like Miniflux)
     raw_html = html if html and html.strip() else None
     if raw_html is None and text and _looks_like_html(text):
         raw_html = text
