@@ -307,6 +307,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if not entries:
         if d.bozo:
             reason = str(d.get("bozo_exception") or "unparsable").splitlines()[0]
+            m = re.match(r"<unknown>:(\d+):(\d+): (.*)", reason)
+            if m:  # expat's location format -> something a person can act on
+                reason = f"XML error at line {m.group(1)}, column {m.group(2)}: {m.group(3)}"
             if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
                 reason = "got an HTML page, not a feed"
             raise FeedError(f"{url}: not a valid feed: {reason}")
