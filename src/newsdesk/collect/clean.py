@@ -31,7 +31,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _MOJIBAKE_HINT = re.compile("\u201a\u00c4|\u00e2\u20ac|\u00c3[\u0080-\u00bf\u0152-\u2122]|\u00c2[\u00a0-\u00bf]")
-_MOJIBAKE_WORD = re.compile(r"[^\s\u201c\u201d\u2018\u2019]*(?:\u201a\u00c4|\u00e2\u20ac|\u00c3|\u00c2)[^\s\u201c\u201d\u2018\u2019]*")
+_MOJIBAKE_WORD = re.compile(r"[^\s\u201c\u201d\u2018\u2019\ue000\ue001]*(?:\u201a\u00c4|\u00e2\u20ac|\u00c3|\u00c2)[^\s\u201c\u201d\u2018\u2019\ue000\ue001]*")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
@@ -182,10 +182,10 @@ _ESCAPED_TAG = re.compile(r"&lt;/?(?:p|div|br|a|span|b|i|em|strong|img|ul|ol|li|
 
 def _assemble(raw: str) -> str:
     """Split walker output at block/line markers, repair each piece, join as paragraphs."""
-    raw = raw.replace("\r", "")
+    raw = fix_text(raw.replace("\r", ""))  # once for the whole text: ftfy keeps the private-use markers
     paras = []
     for block in raw.split(_B):
-        lines = [normalize_space(fix_text(x)) for x in block.split(_N)]
+        lines = [normalize_space(x) for x in block.split(_N)]
         text = "\n".join(x for x in lines if x)
         if text:
             paras.append(text)
