@@ -411,3 +411,14 @@ def test_fulltext_helpers(server: FeedServer) -> None:
     assert not changed and err.startswith(server.url("/missing")) and "404" in err
     assert short.text == "A teaser…"  # the feed's text is kept on failure
     assert discover_feed(server.route("/f.xml", Reply(200, rss20()))) == [server.url("/f.xml")]  # own fetcher
+
+
+def test_redirect_without_config_path_keeps_db_and_config_consistent(server: FeedServer, desk_factory) -> None:  # type: ignore[no-untyped-def]
+    server.route("/n", Reply(200, rss20()))
+    old = server.route("/o", Reply(301, b"", {"Location": "/n"}))
+    desk = desk_factory([(old, "News")])
+    sync_feeds(desk.config, desk.store)
+    r = collect(desk.store, desk.config)  # no config_path: e.g. a library caller
+    assert r.results[0].outcome == "ok" and r.results[0].redirected_to is None
+    assert any("update the config" in n for n in r.results[0].notes)
+    assert desk.store.get_feed_by_url(old) is not None and len(desk.items(old)) == 2

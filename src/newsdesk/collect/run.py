@@ -28,7 +28,7 @@ from typing import Any, Callable, Literal
 from newsdesk.collect.fetch import Fetcher, FetchResponse, is_local
 from newsdesk.collect.fulltext import enrich_records
 from newsdesk.collect.parse import ParsedFeed, parse_feed
-from newsdesk.collect.subscriptions import GONE, replace_feed_url_in_config
+from newsdesk.collect.subscriptions import GONE, configured_feeds, replace_feed_url_in_config
 from newsdesk.config import Config
 from newsdesk.errors import FeedError
 from newsdesk.models import Feed, ItemRecord, iso, parse_iso, utcnow
@@ -172,7 +172,8 @@ def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _W
     return w
 
 
-def _store_result(store: SQLiteStore, run_id: int, w: _Work, config_path: Path | None) -> FeedResult:
+def _store_result(store: SQLiteStore, run_id: int, w: _Work, config_path: Path | None,
+                  configured: set[str]) -> FeedResult:
     """Write one feed's items, state and log row in a single transaction."""
     feed = w.feed
     now = utcnow()
@@ -215,7 +216,11 @@ def _store_result(store: SQLiteStore, run_id: int, w: _Work, config_path: Path |
                     res.name = parsed.title
             if resp.permanent_redirect and resp.final_url != feed.url:
                 taken = store.get_feed_by_url(resp.final_url)
-                if taken is None:
+                if config_path is None and feed.url in configured:
+                    # without the config file we cannot follow it there; renaming only the DB
+                    # would make the next sync_feeds treat the feed as removed
+                    res.notes.append(f"moved permanently to {resp.final_url}; update the config")
+                elif taken is None:
                     new_url = resp.final_url
                     state["url"] = new_url
                     res.redirected_to = new_url
@@ -302,6 +307,7 @@ def collect(store: SQLiteStore, config: Config, *, config_path: Path | None = No
         else:
             todo.append(f)
 
+    configured = {f.url for f in configured_feeds(config)}
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.fetch)
     try:
@@ -310,7 +316,7 @@ def collect(store: SQLiteStore, config: Config, *, config_path: Path | None = No
             for fut in as_completed(futures):
                 w = fut.result()
                 try:
-                    res = _store_result(store, run_id, w, config_path)
+                    res = _store_result(store, run_id, w, config_path, configured)
                 except Exception as e:  # e.g. disk full: report it, keep going with other feeds
                     log.exception("storing %s failed", w.feed.url)
                     res = FeedResult(feed_id=w.feed.id, url=w.feed.url, name=w.feed.name,
