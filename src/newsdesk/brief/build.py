@@ -52,6 +52,7 @@ from newsdesk.store.briefings import briefed_hashes
 
 SCHEMA_VERSION = 1
 WORDS_PER_MINUTE = 230
+MAX_SUMMARY_ITEMS = 5  # a story's summary draws on its primary item and up to four other outlets
 NO_UPDATES = "No updates."
 NO_FEEDS = "No feeds configured for this section."
 
@@ -226,10 +227,12 @@ def _weather(items: list[Item], config: Config) -> dict[str, Any] | None:
     return d
 
 
-def _source(item: Item) -> dict[str, Any]:
+def _source(item: Item, titles: dict[int, str]) -> dict[str, Any]:
+    if item.id not in titles:
+        titles[item.id] = _fix_title(item.title)
     return {
         "item_id": item.id,
-        "title": _fix_title(item.title),
+        "title": titles[item.id],
         "url": item.canonical_url or item.url,
         "feed": item.feed_title or item.feed_url or "",
         "feed_id": item.feed_id,
@@ -239,19 +242,34 @@ def _source(item: Item) -> dict[str, Any]:
     }
 
 
-def _count_words(sections: list[dict[str, Any]], weather: dict[str, Any] | None, rising: list[dict[str, Any]]) -> int:
+def omitted_line(n: int) -> str:
+    """The line a section shows for stories cut by the cap or the word budget."""
+    return f"+{n} more {'story' if n == 1 else 'stories'} not shown (section cap / word budget)."
+
+
+def _fixed_words(sections: list[dict[str, Any]], weather: dict[str, Any] | None, rising: list[dict[str, Any]]) -> int:
+    """Words of everything shown except stories and omitted lines: errors, status messages, weather, topics."""
     n = 0
     for sec in sections:
         for e in sec["errors"]:
             n += word_count(e)
-        if sec["status"] == "no_updates":
+        if sec["status"] == "no_updates" or (sec["message"] and not sec["stories"] and not sec.get("_stories")):
             n += word_count(sec["message"] or NO_UPDATES)
-        for st in sec["stories"]:
-            n += word_count(st["title"]) + word_count(st["summary"])
     if weather:
         n += sum(word_count(x) for x in weather.get("lines") or [])
     if rising:
         n += 2 + sum(word_count(t["term"]) for t in rising)
+    return n
+
+
+def count_words(b: dict[str, Any]) -> int:
+    """Words a reader sees in a built briefing (titles, summaries, status/error/omitted lines, weather, topics)."""
+    n = _fixed_words(b["sections"], b.get("weather"), b.get("rising_topics") or [])
+    for sec in b["sections"]:
+        if sec.get("omitted"):
+            n += word_count(omitted_line(sec["omitted"]))
+        for st in sec["stories"]:
+            n += word_count(st["title"]) + word_count(st["summary"])
     return n
 
 
@@ -355,7 +373,7 @@ def build_briefing(
     for lst in by_section.values():
         for st in lst:
             st.title = _fix_title(st.primary.title)
-            reps = [st.primary] + [g.rep for g in st.cluster.groups if g.rep is not st.primary]
+            reps = ([st.primary] + [g.rep for g in st.cluster.groups if g.rep is not st.primary])[:MAX_SUMMARY_ITEMS]
             texts = [(it.id, it.text or "") for it in reps]
             st.all_sentences = summarize(texts, st.title, max_words=bc.summary_words, max_sentences=bc.summary_sentences)
             st.sentences = list(st.all_sentences)
@@ -397,15 +415,19 @@ def build_briefing(
         ]
         rising = [t.to_dict() for t in rising_topics_for(docs, day, tz)]
 
-    def render_sections() -> list[dict[str, Any]]:
+    def live_words() -> int:
+        """Words as they will be shown, computed from the working stories (cheap; runs in the budget loop)."""
+        n = _fixed_words(out_sections, weather, rising)
         for sec in out_sections:
-            if "_stories" in sec:
-                sec["stories"] = [_story_dict(st) for st in sec["_stories"]]
-        return out_sections
+            if sec["omitted"]:
+                n += word_count(omitted_line(sec["omitted"]))
+            for st in sec.get("_stories", []):
+                n += word_count(st.title) + sum(word_count(x.text) for x in st.sentences)
+        return n
 
     # word budget: shrink summaries (lowest-ranked first), then drop stories
     budget = bc.word_budget
-    words = _count_words(render_sections(), weather, rising)
+    words = live_words()
     ranked = sorted((st for sec in out_sections for st in sec.get("_stories", [])), key=lambda s: s.score)
     for keep in (2, 1):
         for st in ranked:
@@ -413,16 +435,20 @@ def build_briefing(
                 break
             if len(st.sentences) > keep:
                 st.sentences = _trim(st.sentences, keep)
-                words = _count_words(render_sections(), weather, rising)
+                words = live_words()
     while words > budget and ranked:
         victim = ranked.pop(0)
         for sec in out_sections:
             if victim in sec.get("_stories", []):
                 sec["_stories"].remove(victim)
                 sec["omitted"] += 1
-        words = _count_words(render_sections(), weather, rising)
+        words = live_words()
 
-    final_sections = render_sections()
+    titles_cache: dict[int, str] = {}
+    for sec in out_sections:
+        if "_stories" in sec:
+            sec["stories"] = [_story_dict(st, titles_cache) for st in sec["_stories"]]
+    final_sections = out_sections
     for sec in final_sections:
         if "_stories" in sec:
             if not sec["_stories"] and sec["status"] == "ok" and not sec["omitted"]:
@@ -430,7 +456,7 @@ def build_briefing(
             del sec["_stories"]
         if sec["status"] == "no_updates" and not sec["message"]:
             sec["message"] = NO_UPDATES
-    words = _count_words(final_sections, weather, rising)
+    words = count_words({"sections": final_sections, "weather": weather, "rising_topics": rising})
 
     sentences = [s for sec in final_sections for st in sec["stories"] for s in st["sentences"]]
     texts = {it.id: it.text or "" for it in pool.values()}
@@ -479,7 +505,7 @@ def _trim(sentences: list[Sentence], keep: int) -> list[Sentence]:
     return sentences[:keep]
 
 
-def _story_dict(st: _Story) -> dict[str, Any]:
+def _story_dict(st: _Story, titles: dict[int, str]) -> dict[str, Any]:
     items = [st.primary] + [it for it in st.cluster.items if it is not st.primary]
     flags: list[str] = []
     for it in items:
@@ -492,7 +518,7 @@ def _story_dict(st: _Story) -> dict[str, Any]:
         "url": st.primary.canonical_url or st.primary.url,
         "summary": " ".join(s.text for s in st.sentences),
         "sentences": [s.to_dict() for s in st.sentences],
-        "sources": [_source(it) for it in items],
+        "sources": [_source(it, titles) for it in items],
         "source_count": len(st.domains),
         "flags": flags,
         "score": round(st.score, 4),

@@ -191,13 +191,13 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
         return [Cluster([g]) for g in groups], 0
     sim = similarity_matrix(groups)
     members: list[list[int] | None] = [[i] for i in range(n)]
-    feeds: list[set[int]] = [set(g.feed_ids) for g in groups]
+    feed_index = {f: k for k, f in enumerate(sorted({f for g in groups for f in g.feed_ids}))}
+    feeds = np.zeros((n, len(feed_index)), dtype=np.float32)  # group x feed membership
+    for i, g in enumerate(groups):
+        for f in g.feed_ids:
+            feeds[i, feed_index[f]] = 1.0
     work = sim.copy()
-    np.fill_diagonal(work, -1.0)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if feeds[i] & feeds[j]:
-                work[i, j] = work[j, i] = -1.0
+    work[(feeds @ feeds.T) > 0] = -1.0  # same feed (and the diagonal): never merged
     merges = 0
     while True:
         flat = int(np.argmax(work))
@@ -208,18 +208,17 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
         ma, mb = members[a], members[b]
         assert ma is not None and mb is not None
         na, nb = len(ma), len(mb)
-        new_row = (na * work[a] + nb * work[b]) / (na + nb)
+        new_row = (na * work[a] + nb * work[b]) / (na + nb)  # average linkage (Lance-Williams)
         members[a] = ma + mb
         members[b] = None
-        feeds[a] |= feeds[b]
+        feeds[a] = np.maximum(feeds[a], feeds[b])
         work[a, :] = new_row
         work[:, a] = new_row
         work[b, :] = -1.0
         work[:, b] = -1.0
-        work[a, a] = -1.0
-        for k in range(n):
-            if k != a and members[k] is not None and feeds[a] & feeds[k]:
-                work[a, k] = work[k, a] = -1.0
+        conflict = (feeds @ feeds[a]) > 0
+        work[a, conflict] = -1.0
+        work[conflict, a] = -1.0
         merges += 1
     kept = sorted((sorted(m) for m in members if m is not None), key=lambda m: m[0])
     return [Cluster([groups[i] for i in m]) for m in kept], merges

@@ -43,6 +43,7 @@ from newsdesk.guard.grounding import content_terms, is_verbatim, normalize_ws
 
 MIN_WORDS = 5
 MAX_SENTENCE_WORDS = 60
+SCAN_CHARS = 6000  # lead bias: sentences past the first ~1,000 words are never competitive
 
 _I = re.IGNORECASE
 _NAMES = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|and|&|of|the|de|van|von))*"
@@ -164,7 +165,7 @@ def candidates(item_texts: list[tuple[int, str]], title: str) -> list[_Cand]:
     seen: set[str] = set()
     for doc, (item_id, text) in enumerate(item_texts):
         pos = 0
-        for s in split_sentences(text or ""):
+        for s in split_sentences(text or "", max_chars=SCAN_CHARS):
             key = s.casefold()
             if key == title_n or key in seen or not _eligible(s):
                 continue

@@ -73,7 +73,9 @@ def sources_text(story: dict[str, Any]) -> str:
 
 
 def omitted_text(n: int) -> str:
-    return f"+{n} more {'story' if n == 1 else 'stories'} not shown (section cap / word budget)."
+    from newsdesk.brief.build import omitted_line
+
+    return omitted_line(n)
 
 
 def _source_label(src: dict[str, Any]) -> str:
