@@ -48,7 +48,7 @@ def build_demo_home(root: Path, *, extra_toml: str = "") -> Home:
     feed_file = root / "hostile-feed.xml"
     feed_file.write_text(XSS_FEED, encoding="utf-8")
     text = demo_config_text()
-    text += (f'\n[[feeds]]\nurl = "{feed_file.as_uri()}"\nsection = "Canadian News"\n'
+    text += (f'\n[[feeds]]\nurl = "{feed_file.as_uri()}"\nsection = "Enterprise Architecture & IT Governance"\n'
              'title = "Hostile <b>Feed</b>"\n')
     home.config_path.write_text(text + extra_toml, encoding="utf-8")
     config = load_config(home.config_path)
