@@ -34,12 +34,20 @@ feeds_app = typer.Typer(help="Manage feed subscriptions (stored in the config fi
 
 
 def _normalise_url(url: str) -> str:
-    """Plain filesystem paths become absolute ``file://`` URLs; others are kept."""
+    """Plain filesystem paths become absolute ``file://`` URLs; ``example.com/feed`` gets ``https://``."""
+    import re
+
     from newsdesk.collect.fetch import is_local
 
+    url = url.strip()
     if is_local(url) and not url.lower().startswith("file:"):
-        return Path(url).expanduser().resolve().as_uri()
-    return url.strip()
+        path = Path(url).expanduser()
+        host = url.split("/", 1)[0]
+        if (not path.exists() and re.match(r"^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?$", host, re.I)
+                and not re.search(r"\.(xml|json|rss|atom|rdf|html?|txt|opml)$", host, re.I)):
+            return "https://" + url
+        return path.resolve().as_uri()
+    return url
 
 
 @feeds_app.command("add")
