@@ -364,3 +364,26 @@ def test_schema_rejects_bad_status(world) -> None:
     with pytest.raises(jsonschema.ValidationError):
         validate_briefing(b)
     assert briefing_schema()["$schema"].endswith("2020-12/schema")
+
+
+def test_failed_weather_feed_reads_unavailable(tmp_path: Path) -> None:
+    from newsdesk.config import parse_config
+
+    base = make_config(SECTIONS)
+    text = (
+        '[briefing]\ntimezone = "America/Toronto"\n\n[weather]\nsection = "Weather"\nlocation = "Pembroke, Ontario"\n'
+        'provider = "environment-canada"\nurl = "https://weather.example/city.xml"\n\n'
+        + "\n".join(f'[[sections]]\nname = "{s.name}"\nemoji = "{s.emoji}"\norder = {s.order}\n' for s in base.sections)
+        + "\n".join(f'[[feeds]]\nurl = "{f.url}"\nsection = "{f.section}"\ntitle = "{f.title}"\n' for f in base.feeds)
+    )
+    cfg = parse_config(text)
+    store = open_store(tmp_path, cfg)
+    store.upsert_feed("https://weather.example/city.xml", title="Weather — Pembroke, Ontario", section="Weather")
+    mark_all_ok(store, cfg)
+    mark_feed(store, "https://weather.example/city.xml", ok=False, error="HTTP 500", status=500)
+    b = build_briefing(store, cfg, now=NOW)
+    w = section(b, "Weather")
+    assert w["kind"] == "weather" and w["status"] == "failed" and b["weather"] is None
+    assert w["errors"] == ["Feed unavailable: Weather — Pembroke, Ontario — HTTP 500"]
+    md = render_markdown(b)
+    assert "No updates." not in md.split("## 🧾 Weather", 1)[1].split("\n## ", 1)[0]

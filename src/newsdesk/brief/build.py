@@ -20,7 +20,8 @@ Steps:
    of its highest-ranked item (an item appears in one section at most).
 5. Ranking per section: recency (``exp(-age/24h)``), number of unique source
    domains (``+0.35 * log2``), ``briefing.boost`` keywords (``+0.5`` each in the
-   title, ``+0.25`` in the lead, at most ``+1``); the top
+   title, ``+0.25`` in the lead, at most ``+1``), ``-0.3`` for a title-only
+   story (nothing to summarise); the top
    ``briefing.per_section_cap`` stories are kept.
 6. ``summarize.summarize`` per story (grounded extractive sentences).
 7. Word budget (``briefing.word_budget``; titles + summaries + status and
@@ -52,6 +53,7 @@ from newsdesk.store.briefings import briefed_hashes
 
 SCHEMA_VERSION = 1
 WORDS_PER_MINUTE = 230
+TITLE_ONLY_PENALTY = 0.3
 MAX_SUMMARY_ITEMS = 5  # a story's summary draws on its primary item and up to four other outlets
 NO_UPDATES = "No updates."
 NO_FEEDS = "No feeds configured for this section."
@@ -358,6 +360,8 @@ def build_briefing(
         primary = next(g.rep for g in c.groups if best in g.items)
         domains = sorted({domain(it.url or it.canonical_url or it.feed_url) or (it.feed_title or "") for it in c.items})
         score = best_score + 0.35 * math.log2(max(1, len(domains)))
+        if not any((it.text or "").strip() for it in c.items):
+            score -= TITLE_ONLY_PENALTY  # nothing to summarise: a headline alone ranks below real stories
         stories.append(_Story(c, best.section or "", score, primary, domains))
 
     by_section: dict[str, list[_Story]] = {}
