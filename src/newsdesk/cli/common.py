@@ -10,6 +10,7 @@ from typing import Any, Iterator, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsdesk.config import Config, load_config
@@ -57,11 +58,11 @@ class State:
     def info(self, message: str) -> None:
         """Human progress notes on stderr; silenced by --quiet."""
         if not self.quiet:
-            err_console.print(message, highlight=False)
+            err_console.print(escape(message), highlight=False)
 
     def warn(self, message: str) -> None:
         """Problems are printed even with --quiet (cron mails them)."""
-        err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
 
     @contextmanager
     def progress(self, description: str, total: int | None) -> Iterator[Any]:
@@ -107,5 +108,5 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    err_console.print(f"[red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)

@@ -7,27 +7,15 @@ every command syncs the database from the config first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from newsdesk.cli.common import EXIT_PARTIAL, EXIT_USAGE, fail as _fail, out_console, print_json, state
+from newsdesk.cli.common import EXIT_PARTIAL, EXIT_USAGE, fail, out_console, print_json, state
 from newsdesk.errors import ConfigError, FeedError
 
-
-def _info(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    """``st.info`` with feed-supplied text escaped (a title like "[/x]" must not be read as rich markup)."""
-    st.info(escape(message))
-
-
-def _warn(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    st.warn(escape(message))
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    _fail(escape(message), code)
 
 
 feeds_app = typer.Typer(help="Manage feed subscriptions (stored in the config file).", no_args_is_help=True)
@@ -77,7 +65,7 @@ def add(
             try:
                 found = discover_feed(url, fetcher)
                 if found[0] != url:
-                    _info(st, f"found feed {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
+                    st.info(f"found feed {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
                 url = found[0]
                 if feed_title is None:
                     resp = fetcher.fetch(url)
@@ -90,7 +78,7 @@ def add(
     feed = st.store.get_feed_by_url(url)
     if feed is not None and feed.disabled_reason:
         st.store.update_feed_state(feed.id, disabled_reason=None, consecutive_failures=0, next_fetch_at=None)
-    _info(st, ("added " if created else "updated ") + f"{feed_title or url} -> {section}")
+    st.info(("added " if created else "updated ") + f"{feed_title or url} -> {section}")
     typer.echo(url)
 
 
@@ -158,7 +146,7 @@ def remove(
             fail(f"{url}: is the weather feed; change [weather] url in {st.home.config_path}", EXIT_USAGE)
         fail(f"{url}: not subscribed (see 'newsdesk feeds list')", EXIT_USAGE)
     sync_feeds(st.reload_config(), st.store)
-    _info(st, f"removed {url} (its items are kept)")
+    st.info(f"removed {url} (its items are kept)")
 
 
 @feeds_app.command("import")
@@ -194,10 +182,10 @@ def import_(
     if as_json:
         print_json(result)
     else:
-        _info(st, f"{file}: {len(found)} feeds, {len(added)} added, "
+        st.info(f"{file}: {len(found)} feeds, {len(added)} added, "
                 f"{len(result['already_subscribed'])} already subscribed")
     for f in unplaced:
-        _warn(st, f"{file}: {f.url} (category {f.category!r}) matches no configured section; "
+        st.warn(f"{file}: {f.url} (category {f.category!r}) matches no configured section; "
                 f"pass --section to import it")
     if unplaced:
         raise typer.Exit(EXIT_PARTIAL)
@@ -225,7 +213,7 @@ def export(
             file.write_text(text, encoding="utf-8")
         except OSError as e:
             fail(f"{file}: cannot write: {e.strerror or e}", EXIT_USAGE)
-        _info(st, f"wrote {file}")
+        st.info(f"wrote {file}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,26 +7,14 @@ The shared run lock (``newsdesk.lock``) keeps two fetch/brief runs from overlapp
 
 from __future__ import annotations
 
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail as _fail, print_json, state
+from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail, print_json, state
 from newsdesk.lock import run_lock  # re-exported: cli.brief imports it from here
 
-
-def _info(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    """``st.info`` with feed-supplied text escaped (a title like "[/x]" must not be read as rich markup)."""
-    st.info(escape(message))
-
-
-def _warn(st, message: str) -> None:  # type: ignore[no-untyped-def]
-    st.warn(escape(message))
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    _fail(escape(message), code)
 
 
 def register(app: typer.Typer) -> None:
@@ -64,16 +52,15 @@ def register(app: typer.Typer) -> None:
             print_json(report.to_dict())
         for r in report.results:
             if r.redirected_to:
-                _info(st, f"{r.name}: moved permanently; subscription updated to {r.redirected_to}")
+                st.info(f"{r.name}: moved permanently; subscription updated to {r.redirected_to}")
             for note in r.notes:
-                _warn(st, f"{r.name}: {note}")
+                st.warn(f"{r.name}: {note}")
         for r in report.failed:
             msg = r.error or "failed"
             # the error already starts with the URL; prefix the human name when it differs
-            _warn(st, f"feed failed: {r.name}: {msg}" if r.name != r.url else f"feed failed: {msg}")
+            st.warn(f"feed failed: {r.name}: {msg}" if r.name != r.url else f"feed failed: {msg}")
         m = report.metrics()
-        _info(
-            st,
+        st.info(
             f"{m['feeds']} feeds: {m['ok']} ok, {m['not_modified']} not modified, {m['errors']} failed, "
             f"{m['skipped']} skipped; {m['items_new']} new, {m['items_updated']} updated items "
             f"in {report.duration_ms / 1000:.1f}s"

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from newsdesk.cli.common import EXIT_USAGE, fail as _fail, out_console, print_json, state
+from newsdesk.cli.common import EXIT_USAGE, fail, out_console, print_json, state
 from newsdesk.config import parse_duration
 from newsdesk.models import utcnow
 
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """``common.fail`` with user/feed-supplied text escaped for rich."""
-    _fail(escape(message), code)
 
 
 items_app = typer.Typer(help="Browse collected items.", no_args_is_help=True)

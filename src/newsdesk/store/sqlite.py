@@ -209,16 +209,22 @@ class SQLiteStore:
         """
         counts: dict[UpsertResult, int] = {"new": 0, "updated": 0, "unchanged": 0}
         now = iso(utcnow())
+        batch_guids = {r.guid for r in records}
         with self.transaction() as c:
             for r in records:
                 row = c.execute(
                     "SELECT id, content_hash FROM items WHERE feed_id = ? AND guid = ?", (feed_id, r.guid)
                 ).fetchone()
                 if row is None and r.canonical_url:
-                    row = c.execute(
-                        "SELECT id, content_hash FROM items WHERE feed_id = ? AND canonical_url = ?",
+                    # Same page, new guid: only when the match is unambiguous (one stored row) and that
+                    # row's guid is not itself in this batch (feeds such as weather forecasts give several
+                    # entries one page URL; those must stay separate items).
+                    rows = c.execute(
+                        "SELECT id, guid, content_hash FROM items WHERE feed_id = ? AND canonical_url = ? LIMIT 2",
                         (feed_id, r.canonical_url),
-                    ).fetchone()
+                    ).fetchall()
+                    if len(rows) == 1 and rows[0]["guid"] not in batch_guids:
+                        row = rows[0]
                 values = (
                     r.url, r.canonical_url, r.title, r.author, iso(r.published), r.raw_html,
                     r.content_html, r.text, r.content_hash, json.dumps(r.flags),
