@@ -1,6 +1,8 @@
 """CLI: ``newsdesk brief`` (build, render, archive the morning briefing) and ``newsdesk briefings`` (the archive).
 
-``newsdesk brief`` fetches first (unless ``--no-fetch``), builds the briefing
+``newsdesk brief`` runs :func:`newsdesk.brief.run.run_brief` (the same job the
+scheduler in ``newsdesk serve`` and ``newsdesk demo`` run): it fetches first
+(unless ``--no-fetch``) under the run lock, builds the briefing
 (``newsdesk.brief.build``), archives it in the database (every run is kept:
 ``briefings.seq`` 1, 2, ... per date), writes ``briefings/YYYY-MM-DD.{md,html,json}``
 under the home (or ``--out``) and records a ``runs`` row (kind ``brief``).
@@ -21,10 +23,10 @@ from typing import Any, Optional
 
 import typer
 
+from newsdesk.brief.run import FORMATS, run_metrics, write_outputs  # noqa: F401  (re-exported for callers)
 from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail, print_json, state
 from newsdesk.errors import ConfigError
 
-FORMATS = ("md", "html", "json")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -39,60 +41,18 @@ def _parse_date(text: str | None) -> Date | None:
         fail(f"--date: {text!r}: {e}", EXIT_USAGE)
 
 
-def write_outputs(b: dict[str, Any], out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
-    """Write ``YYYY-MM-DD.<ext>`` files (overwriting the previous run of that date)."""
-    from newsdesk.render import render
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = out_dir / f"{b['date']}.{fmt}"
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(render(b, fmt), encoding="utf-8")
-        tmp.replace(path)  # atomic: a reader never sees half a file
-        paths.append(path)
-    return paths
-
-
-def run_metrics(b: dict[str, Any]) -> dict[str, Any]:
-    """Metrics stored in the ``runs`` row of a briefing (read by ``newsdesk stats``)."""
-    s = b["stats"]
-    return {
-        "date": b["date"],
-        "seq": b.get("seq"),
-        "words": s["words"],
-        "stories": s["stories"],
-        "reading_minutes": s["reading_minutes"],
-        "faithfulness": s["faithfulness"],
-        "summary_sentences": s["summary_sentences"],
-        "items_considered": s["items_considered"],
-        "duplicates_removed": s["duplicates_removed"],
-        "clusters_merged": s["clusters_merged"],
-        "feeds_ok": s["feeds_ok"],
-        "feeds_failed": s["feeds_failed"],
-        "sections_failed": sum(1 for sec in b["sections"] if sec["status"] == "failed"),
-        "sections_partial": sum(1 for sec in b["sections"] if sec["status"] == "partial"),
-        "filtered": s["filtered"],
-    }
-
-
 def _index_items(st: Any, cfg: Any, b: dict[str, Any]) -> None:
-    """Hand the briefed items to the knowledge base, when that module is installed."""
+    """Hand the briefed items to the knowledge base, when that module is installed (kept for callers)."""
     try:
-        from newsdesk.ask import kb  # type: ignore[attr-defined]
-
-        index_items = kb.index_items
-    except (ImportError, AttributeError):
+        from newsdesk.brief.run import index_briefed_items
+    except ImportError:  # pragma: no cover
         return
-    ids = [src["item_id"] for sec in b["sections"] for story in sec["stories"] for src in story["sources"]]
-    if not ids:
-        return
-    items = st.store.get_items(list(dict.fromkeys(ids)))
     try:
-        with st.progress("indexing briefed items", total=None) as bar:
-            index_items(st.store, cfg, items, progress=bar)
-    except Exception as e:  # the briefing is already saved; indexing can be redone
-        st.warn(f"knowledge base indexing failed: {e}")
+        notice = index_briefed_items(st.store, cfg, b)
+    except ImportError:  # the ask module is optional
+        return
+    if notice:
+        st.warn(notice)
 
 
 def register(app: typer.Typer) -> None:
@@ -107,9 +67,7 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Directory for the files (default: <home>/briefings)."),
     ) -> None:
         """Build today's briefing: fetch, select, de-duplicate, cluster, summarise, write md/html/json."""
-        from newsdesk.brief.build import build_briefing
         from newsdesk.config import parse_duration
-        from newsdesk.store.briefings import save_briefing
 
         if fmt not in (*FORMATS, "all"):
             fail(f"--format: {fmt!r} is not one of md, html, json, all", EXIT_USAGE)
@@ -125,43 +83,45 @@ def register(app: typer.Typer) -> None:
         except ConfigError as e:
             fail(str(e), EXIT_USAGE)
 
-        from newsdesk.collect.subscriptions import sync_feeds
+        from newsdesk.brief.run import run_brief
+        from newsdesk.lock import LockBusy
 
-        report = None
-        sync_feeds(cfg, st.store)
-        if not no_fetch:
-            from newsdesk.cli.fetch import run_lock
-            from newsdesk.collect.run import collect
+        def say(message: str) -> None:
+            if message.startswith(("wrote ",)):
+                st.info(message)
+            else:
+                st.warn(message)
 
-            with run_lock(st.home.lock_path):
-                total = len(st.store.list_feeds(include_disabled=False))
-                with st.progress("fetching feeds", total=total) as bar:
-                    report = collect(st.store, cfg, config_path=st.home.config_path, offline=offline,
-                                     progress=lambda r: bar.advance())
-            for r in report.failed:
-                st.warn(f"feed failed: {r.name}: {r.error or 'failed'}")
-
-        run_id = st.store.start_run("brief")
-        b = build_briefing(st.store, cfg, date=day, since=since, report=report)
-        b["run_id"] = run_id
-        save_briefing(st.store, b, run_id=run_id)
-        st.store.finish_run(run_id, run_metrics(b))
-
-        formats = FORMATS if fmt == "all" else (fmt,)
-        if fmt == "json" and out is None:
+        to_stdout = fmt == "json" and out is None
+        try:
+            with st.progress("fetching feeds", total=None) as bar:
+                result = run_brief(
+                    st.store, cfg, st.home, date=day, since=since, fetch=not no_fetch, offline=offline,
+                    formats=FORMATS if fmt == "all" else (fmt,), out_dir=out, write=not to_stdout,
+                    index=False, say=say, fetch_progress=lambda r: bar.advance(),
+                )
+        except LockBusy as e:
+            fail(str(e), EXIT_PARTIAL)
+        b = result.briefing
+        if to_stdout:
             from newsdesk.render import public
 
             print_json(public(b))
-        else:
-            for path in write_outputs(b, out or st.home.briefings_dir, formats):
-                st.info(f"wrote {path}")
         s = b["stats"]
         st.info(
             f"briefing {b['date']} #{b['seq']}: {s['stories']} stories, {s['words']} words "
             f"(~{s['reading_minutes']} min), {s['duplicates_removed']} duplicates removed, "
             f"{s['feeds_failed']} feed(s) failed"
         )
-        _index_items(st, cfg, b)
+        with st.progress("indexing briefed items for ask", total=None) as bar:
+            try:
+                from newsdesk.brief.run import index_briefed_items
+
+                notice = index_briefed_items(st.store, cfg, b, progress=bar)
+            except ImportError:  # the ask module is optional
+                notice = None
+        if notice:
+            st.warn(notice)
         raise typer.Exit(EXIT_PARTIAL if s["feeds_failed"] else EXIT_OK)
 
     @app.command("briefings")
