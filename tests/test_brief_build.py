@@ -387,3 +387,28 @@ def test_failed_weather_feed_reads_unavailable(tmp_path: Path) -> None:
     assert w["errors"] == ["Feed unavailable: Weather — Pembroke, Ontario — HTTP 500"]
     md = render_markdown(b)
     assert "No updates." not in md.split("## 🧾 Weather", 1)[1].split("\n## ", 1)[0]
+
+
+def test_rising_topics_line(tmp_path: Path) -> None:
+    cfg = make_config(SECTIONS)
+    store = open_store(tmp_path, cfg)
+    mark_all_ok(store, cfg)
+    # two weeks of ordinary council news, then a burst of items about a rail strike
+    for k in range(1, 15):
+        add_item(store, TECH, f"old{k}", f"Council reviews budget line {k}",
+                 "The council reviewed another line of the budget on a quiet evening.",
+                 published=NOW - timedelta(days=k, hours=1))
+    for i in range(5):
+        add_item(store, [WORLD_A, WORLD_B, HEALTH, TECH, WORLD_A][i], f"rs{i}",
+                 f"Rail strike enters day {i + 2} at {['ports', 'depots', 'clinics', 'terminals', 'yards'][i]}",
+                 "The rail strike disrupted deliveries again as talks stalled.", published=NOW - timedelta(hours=i + 1))
+    b = build_briefing(store, cfg, now=NOW)
+    validate_briefing(b)
+    terms = [t["term"] for t in b["rising_topics"]]
+    assert "rail strike" in terms
+    assert not any("council" in t or "budget" in t for t in terms)
+    top = next(t for t in b["rising_topics"] if t["term"] == "rail strike")
+    assert top["count"] == 5 and top["baseline_median"] == 0
+    assert re.search(r"^📈 Rising topics: .*rail strike \(5\)", render_markdown(b), re.M)
+    off = build_briefing(store, make_config(SECTIONS, rising_topics=False), now=NOW)
+    assert off["rising_topics"] == []
