@@ -46,6 +46,7 @@ _INJECTION_PATTERNS = [
     r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b",
     r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b",
     r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
+    r"\b(?:AI|assistants?|language\s+models?|LLMs?|chatbots?|bots?|agents?|crawlers?)\s+(?:that\s+(?:is|are)\s+)?reading\s+this\b",
     # chat-template and instruction-tuning markup
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>",
     r"\[/?INST\]",
