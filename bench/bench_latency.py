@@ -93,6 +93,10 @@ def one_size(n: int, nq: int) -> dict:
             t0 = time.perf_counter()
             search(store, cfg, q, k=10, mode="hybrid")
             nd_search.append(time.perf_counter() - t0)
+        dense_ids = {}
+        for q in qs:  # for the HNSW-vs-exact agreement below
+            hits = search(store, cfg, q, k=10, mode="dense")
+            dense_ids[q] = [int(h.source.split(":d", 1)[1]) for h in hits]
         for q in qs:
             t0 = time.perf_counter()
             res = ask(store, cfg, q, llm=False)
@@ -104,7 +108,10 @@ def one_size(n: int, nq: int) -> dict:
     bm = BM25Okapi([_TOK.findall(t.lower()) for t in texts])
     mat = fake.embed(texts)
     out["peer_build_seconds"] = round(time.perf_counter() - t0, 2)
-    peer = []
+    peer, agree = [], []
+    for q in qs:
+        exact = np.argsort(-(mat @ fake.embed([q])[0]))[:10].tolist()
+        agree.append(len(set(exact) & set(dense_ids[q])) / 10)
     for q in qs:
         t0 = time.perf_counter()
         s = bm.get_scores(_TOK.findall(q.lower()))
@@ -121,6 +128,7 @@ def one_size(n: int, nq: int) -> dict:
     out.update({
         "newsdesk_search_ms": ms(nd_search), "newsdesk_ask_ms": ms(nd_ask), "newsdesk_ask_abstained": abst,
         "peer_search_ms": ms(peer),
+        "dense_recall@10_hnsw_vs_exact": round(statistics.mean(agree), 4),
         "ratio_search_p50_newsdesk_over_peer": ratio(statistics.median(nd_search), statistics.median(peer)),
         "ratio_ask_p50_newsdesk_over_peer": ratio(statistics.median(nd_ask), statistics.median(peer)),
     })

@@ -102,7 +102,7 @@ def eval_briefing(
         _print_table(f"briefing {report.date or ''}", [
             ("sections", report.sections), ("stories", report.stories), ("summary sentences", report.sentences),
             ("faithfulness (verbatim share)", report.faithfulness), ("unverified sentences", report.unverified),
-            ("words", report.words), ("reading time (min, 238 wpm)", report.reading_minutes),
+            ("words", report.words), ("reading time (min, 238 wpm)", f"{report.reading_minutes:.1f}"),
             ("HTML entities", report.entities), ("mojibake strings", report.mojibake),
             ("duplicate stories", report.duplicates), ("summaries on title-only items", report.invented_on_title_only),
             ("failed sections", report.failed_sections), ("failed shown as 'No updates.'", report.failed_shown_as_empty),

@@ -28,8 +28,9 @@ def register(app: typer.Typer) -> None:
             print_json(report.to_dict())
         else:
             table = Table(title=f"newsdesk runs, last {days} days")
-            for col in ("day", "fetches", "items", "feeds ok", "feeds failed", "briefings", "words", "faithfulness", "filtered"):
-                table.add_column(col, justify="right" if col != "day" else "left")
+            table.add_column("day", no_wrap=True)
+            for col in ("fetches", "items", "feeds ok", "failed", "briefs", "words", "faithful", "filtered"):
+                table.add_column(col, justify="right")
             for d in report.days:
                 table.add_row(
                     d.day, str(d.fetch_runs), str(d.items), str(d.feeds_ok), str(d.feeds_failed), str(d.briefings),
