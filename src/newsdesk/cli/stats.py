@@ -27,9 +27,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(report.to_dict())
         else:
-            table = Table(title=f"newsdesk runs, last {days} days")
+            table = Table(title=f"newsdesk runs, last {days} days", caption="fetch: fetch runs; ok/fail: feeds; brief: briefings; faith: faithfulness; filt: policy-filtered items")
             table.add_column("day", no_wrap=True)
-            for col in ("fetches", "items", "feeds ok", "failed", "briefs", "words", "faithful", "filtered"):
+            for col in ("fetch", "items", "ok", "fail", "brief", "words", "faith", "filt"):
                 table.add_column(col, justify="right")
             for d in report.days:
                 table.add_row(
