@@ -117,6 +117,15 @@ def test_partial_section_shows_errors_and_other_stories(world) -> None:
     assert w["status"] == "partial"
     assert w["errors"] == ["Feed unavailable: Beta World — connection refused"]
     assert "Rail strike halts freight in three states" in [s["title"] for s in w["stories"]]
+    # nothing new next time: the error stays, and the section says the other feeds had nothing
+    save_briefing(store, b)
+    b2 = build_briefing(store, cfg, now=NOW + timedelta(minutes=5))
+    w2 = section(b2, "World")
+    assert w2["status"] == "partial" and w2["stories"] == [] and w2["errors"]
+    assert w2["message"] == "Nothing new from the section's other feeds."
+    block = render_markdown(b2).split("## 🌍 World", 1)[1].split("\n## ", 1)[0]
+    assert "Feed unavailable: Beta World" in block and "No updates." not in block
+    assert "Nothing new from the section" in block
 
 
 def test_collect_report_decides_health(world) -> None:

@@ -57,6 +57,7 @@ TITLE_ONLY_PENALTY = 0.3
 MAX_SUMMARY_ITEMS = 5  # a story's summary draws on its primary item and up to four other outlets
 NO_UPDATES = "No updates."
 NO_FEEDS = "No feeds configured for this section."
+NOTHING_FROM_OTHERS = "Nothing new from the section's other feeds."
 
 
 def _fix_title(text: str) -> str:
@@ -255,8 +256,11 @@ def _fixed_words(sections: list[dict[str, Any]], weather: dict[str, Any] | None,
     for sec in sections:
         for e in sec["errors"]:
             n += word_count(e)
-        if sec["status"] == "no_updates" or (sec["message"] and not sec["stories"] and not sec.get("_stories")):
+        shown = sec["_stories"] if "_stories" in sec else sec["stories"]
+        if sec["status"] == "no_updates":
             n += word_count(sec["message"] or NO_UPDATES)
+        elif sec["status"] == "partial" and sec["kind"] == "news" and not shown and not sec["omitted"]:
+            n += word_count(NOTHING_FROM_OTHERS)
     if weather:
         n += sum(word_count(x) for x in weather.get("lines") or [])
     if rising:
@@ -460,6 +464,8 @@ def build_briefing(
             del sec["_stories"]
         if sec["status"] == "no_updates" and not sec["message"]:
             sec["message"] = NO_UPDATES
+        elif sec["status"] == "partial" and not sec["stories"] and not sec["omitted"] and sec["kind"] == "news":
+            sec["message"] = NOTHING_FROM_OTHERS
     words = count_words({"sections": final_sections, "weather": weather, "rising_topics": rising})
 
     sentences = [s for sec in final_sections for st in sec["stories"] for s in st["sentences"]]
