@@ -35,6 +35,12 @@ from newsdesk.guard.grounding import is_verbatim
          ["“We will rebuild,” the mayor said.", "“Starting now.”", "Crews arrived at noon."]),
         ("The results were… surprising. Nobody expected it.", None),
         ("Wait... what happened next? Nobody knows.", ["Wait... what happened next?", "Nobody knows."]),
+        ("He moved to the U.S. The next year he returned.", ["He moved to the U.S.", "The next year he returned."]),
+        ("He arrived at 10:30 p.m. Police were waiting.", ["He arrived at 10:30 p.m.", "Police were waiting."]),
+        ("She holds a Ph.D. in physics. She teaches at McGill.",
+         ["She holds a Ph.D. in physics.", "She teaches at McGill."]),
+        ('Was it worth it? "Absolutely!" she said. Then she left.',
+         ["Was it worth it?", '"Absolutely!" she said.', "Then she left."]),
     ],
 )
 def test_split_edge_cases(text: str, expected: list[str] | None) -> None:
@@ -65,3 +71,13 @@ def test_sentences_are_whitespace_normalised_and_verbatim() -> None:
 def test_empty_and_blank() -> None:
     assert split_sentences("") == []
     assert split_sentences("  \n\n  ") == []
+
+
+def test_thread_safe() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Item {i} opened on Jan. {i + 1} in the U.S. capital. It closed at 5 p.m. sharp." for i in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(split_sentences, texts))
+    assert all(len(r) == 2 for r in results)
+    assert results[7][0] == "Item 7 opened on Jan. 8 in the U.S. capital."

@@ -21,7 +21,7 @@ of it this module:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 from newsdesk.guard.grounding import normalize_ws
 
@@ -32,11 +32,17 @@ _LEADING_CLOSERS = re.compile(r"^([\"'”’»)\]]+)\s+")
 MAX_CHARS = 20000
 
 
-@lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
-    import pysbd
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter():  # type: ignore[no-untyped-def]
+    """One pysbd segmenter per thread (it keeps per-call state on the instance)."""
+    seg = getattr(_local, "segmenter", None)
+    if seg is None:
+        import pysbd
+
+        seg = _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return seg
 
 
 def _segment(paragraph: str) -> list[str]:
