@@ -256,3 +256,23 @@ def test_documents_page_upload_form(tmp_path: Path) -> None:
     assert r.status_code == 303 and "notice=" in r.headers["location"], r.headers.get("location")
     page = c.get(r.headers["location"]).text
     assert "Added ferry.txt" in page and "ferry" in page
+
+
+def test_fresh_home_without_briefings(tmp_path: Path) -> None:
+    """A new install: pages explain what to do, the API answers with empty lists, the Atom feed is valid."""
+    import feedparser
+
+    from newsdesk.home import Home
+
+    home = Home(tmp_path / "fresh")
+    home.ensure()
+    home.config_path.write_text('[[sections]]\nname = "Science"\nemoji = "🔬"\n', encoding="utf-8")
+    c = client(home)
+    assert "No briefing yet" in c.get("/").text
+    assert c.get("/api/briefings").json() == []
+    assert c.get("/api/briefings/latest").status_code == 404
+    assert c.get("/api/feeds").json() == []
+    assert c.get("/api/documents").json() == []
+    assert "No feeds yet" in c.get("/feeds").text
+    parsed = feedparser.parse(c.get("/briefings.xml").content)
+    assert parsed.bozo == 0 and parsed.entries == []
