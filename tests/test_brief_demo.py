@@ -310,3 +310,19 @@ title = "Gone Gazette"
     b2 = json.loads(res2.stdout)
     assert b2["sections"][0]["status"] == "no_updates" and b2["sections"][0]["message"] == "No updates."
     assert b2["sections"][1]["status"] == "failed"
+
+
+def test_boilerplate_in_demo_feed_never_shown(demo) -> None:
+    from newsdesk.brief.sentences import split_sentences
+    from newsdesk.brief.summarize import is_boilerplate
+    from newsdesk.demo.data import BOILERPLATE_FEED
+
+    home, _, b, md, page, _ = demo
+    with SQLiteStore(home / "newsdesk.db") as store:
+        feed = next(f for f in store.list_feeds() if f.url.endswith(BOILERPLATE_FEED))
+        junk = {s for it in store.list_items(feed_id=feed.id) for s in split_sentences(it.text) if is_boilerplate(s)}
+    assert len(junk) >= 3  # the demo feed carries bylines, credits, newsletter prompts...
+    summaries = [s["text"] for sec in b["sections"] for st in sec["stories"] for s in st["sentences"]]
+    assert not any(is_boilerplate(s) for s in summaries)
+    for s in junk:
+        assert s not in summaries and s not in md
