@@ -75,7 +75,18 @@ _BOILERPLATE: list[re.Pattern[str]] = [
         r"\b(journalist|writer|reporter|editor|correspondent|author|contributor|columnist|freelancer|blogger|"
         r"architect|specialist|scientist|engineer|manager|producer|host)\b.{0,120}?\b(at|for|with|based|who|and|covering|specializ|specialis)",
     ),
+    re.compile(r"^\s*[Bb][Yy]\s+" + _NAMES + r"\s*(?:,[^.!?]{0,60})?\s*[|•/]\s*[^.!?]{0,40}$"),  # "By A B, desk | City"
+    re.compile(r"^\s*[Bb][Yy]\s+" + _NAMES + r"\s*,[^.!?]{0,50}\b(correspondent|reporter|staff|writer|editor|"
+               r"contributor|bureau|columnist)\b[^.!?]{0,30}$"),
+    re.compile(r"^\s*[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}\s+(covers|reports on|reports from|writes about|"
+               r"writes on)\b[^.!?]{0,80}\b(for|at)\s+(the\s+)?[A-Z][^.!?]{0,60}[.!?]?$"),
+    re.compile(r"^\s*[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}\s+is\s+[^.!?]{0,60}\b(correspondent|reporter|"
+               r"editor|writer|columnist|journalist|contributor)\b[^.!?]{0,40}[.!?]?$"),
+    re.compile(r"^\s*(She|He|They)\s+(previously|formerly)\s+(reported|worked|wrote|covered|served as)\b"),
     re.compile(r"\babout the authors?\b", _I),
+    re.compile(r"\b(become a (paying )?(member|subscriber|patron|supporter)|support (our|independent) journalism|"
+               r"donate (now|today)|make a donation)\b", _I),
+    re.compile(r"^\s*enjoying\b[^.!?]{0,60}\?$", _I),
     # site furniture
     re.compile(r"\bcookies?\b.*\b(use|accept|consent|policy|settings)\b|\b(use|accept|consent to)\b.*\bcookies\b", _I),
     re.compile(r"\bby (continuing|using) (to use |to browse )?(this|our) (site|website)\b", _I),
