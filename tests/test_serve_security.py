@@ -231,7 +231,7 @@ def test_security_headers(ro: Any) -> None:
     assert "newsdesk_csrf=" in set_cookie and "samesite=strict" in set_cookie.lower()
     api = ro.get("/api/briefings")
     assert api.headers["x-content-type-options"] == "nosniff" and "frame-ancestors" in api.headers["content-security-policy"]
-    docs = ro.get("/docs").headers["content-security-policy"]
+    docs = ro.get("/docs/swagger").headers["content-security-policy"]
     assert "'unsafe-inline'" not in docs.split("script-src")[1].split(";")[0]
 
 
@@ -276,3 +276,17 @@ def test_upload_limit_413(tmp_path: Path) -> None:
     small = c.post("/api/documents", files={"file": ("small.txt", b"A short note about ferries.", "text/plain")},
                    headers={"X-CSRF-Token": tok})
     assert small.status_code == 201
+
+
+def test_dns_rebinding_host_check() -> None:
+    """A loopback server without a token only answers to loopback Host names (run_server sets this)."""
+    from fastapi.testclient import TestClient
+
+    from newsdesk.serve.app import LOOPBACK_NAMES, create_app
+
+    c = TestClient(create_app(demo_template(), allowed_hosts=LOOPBACK_NAMES), base_url="http://127.0.0.1:8765")
+    assert c.get("/api/briefings").status_code == 200
+    assert c.get("/api/briefings", headers={"Host": "localhost:8765"}).status_code == 200
+    assert c.get("/api/briefings", headers={"Host": "[::1]:8765"}).status_code == 200
+    r = c.get("/api/briefings", headers={"Host": "rebind.attacker.example:8765"})
+    assert r.status_code == 421 and "frame-ancestors" in r.headers["content-security-policy"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -69,9 +69,17 @@ class AppContext:
                 self._store = None
 
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def create_app(home: Home, *, config: Config | None = None, token: str | None = None,
-               secure_cookies: bool = False) -> FastAPI:
-    """Build the web app for ``home``. ``token`` (if any) is required on every request."""
+               secure_cookies: bool = False, allowed_hosts: frozenset[str] | None = None) -> FastAPI:
+    """Build the web app for ``home``. ``token`` (if any) is required on every request.
+
+    ``allowed_hosts`` (host names without port) rejects other ``Host`` headers
+    with 421; ``run_server`` sets it to the loopback names for a token-less
+    loopback bind, which defeats DNS-rebinding pages.
+    """
     from newsdesk.serve import api, deliver, pages
 
     app = FastAPI(
@@ -86,10 +94,14 @@ def create_app(home: Home, *, config: Config | None = None, token: str | None = 
     app.state.token = token
     app.state.secure_cookies = secure_cookies
     app.state.schedule = None
+    app.state.allowed_hosts = allowed_hosts
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         path = request.url.path
+        if app.state.allowed_hosts is not None and _host_name(request) not in app.state.allowed_hosts:
+            return PlainTextResponse("misdirected request: unexpected Host header (DNS rebinding?)",
+                                     status_code=421, headers=security.security_headers())
         public = any(path == p or path.startswith(p) for p in security.PUBLIC_PREFIXES)
         if app.state.token and not public and not security.is_authenticated(request, app.state.token):
             if _wants_html(request):
@@ -100,7 +112,7 @@ def create_app(home: Home, *, config: Config | None = None, token: str | None = 
         else:
             response = await call_next(request)
         headers = security.security_headers()
-        if path == "/docs" and hasattr(request.state, "docs_csp"):
+        if path == "/docs/swagger" and hasattr(request.state, "docs_csp"):
             headers["Content-Security-Policy"] = request.state.docs_csp
         for k, v in headers.items():
             response.headers.setdefault(k, v)
@@ -119,7 +131,13 @@ def create_app(home: Home, *, config: Config | None = None, token: str | None = 
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.get("/docs", include_in_schema=False)
-    async def docs(request: Request) -> HTMLResponse:
+    def docs(request: Request) -> HTMLResponse:
+        """API reference rendered on the server from the OpenAPI schema (works offline)."""
+        return pages.render(request, "apidocs.html", spec=app.openapi(), page="docs")
+
+    @app.get("/docs/swagger", include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        """Interactive Swagger UI (its script and styles come from a CDN, so it needs internet)."""
         html = get_swagger_ui_html(openapi_url="/openapi.json", title="newsdesk API")
         body = bytes(html.body).decode()
         request.state.docs_csp = security.script_hash_csp(
@@ -139,6 +157,13 @@ def create_app(home: Home, *, config: Config | None = None, token: str | None = 
     return app
 
 
+def _host_name(request: Request) -> str:
+    host = request.headers.get("host", "").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
 
@@ -156,7 +181,8 @@ def run_server(home: Home, host: str, port: int, *, schedule_at: str | None = No
 
     config = load_config(home.config_path)
     token = security.require_token_for_bind(host, config)
-    app = create_app(home, token=token)
+    hosts = LOOPBACK_NAMES | {host.strip("[]").lower()} if security.is_loopback_host(host) and not token else None
+    app = create_app(home, token=token, allowed_hosts=hosts)
     scheduler = None
     if schedule_at:
         from newsdesk.serve.schedule import Scheduler
