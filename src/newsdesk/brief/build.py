@@ -387,7 +387,6 @@ def build_briefing(
             st.sentences = list(st.all_sentences)
 
     # assemble sections
-    feed_names = {h.url: h for h in health}
     out_sections: list[dict[str, Any]] = []
     for name, emoji in sections:
         sec_feeds = [h for h in health if h.section == name]
@@ -409,7 +408,6 @@ def build_briefing(
         if not sec_feeds:
             sec["message"] = NO_FEEDS
         out_sections.append(sec)
-    del feed_names
 
     rising: list[dict[str, Any]] = []
     if bc.rising_topics:
