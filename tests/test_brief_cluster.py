@@ -121,3 +121,14 @@ def test_cluster_trivial_inputs() -> None:
 def test_domain() -> None:
     assert domain("https://www.Example.org/x?y=1") == "example.org"
     assert domain(None) == ""
+
+
+def test_similar_bodies_without_shared_headline_word_stay_apart() -> None:
+    body = ("The provincial government announced funding on Monday for hospitals, schools and roads across the "
+            "region, with the finance minister saying the money would flow before the end of the fiscal year.")
+    a = item(1, "Hospitals get new money", body + " Hospital boards welcomed it.")
+    b = item(2, "Road crews await budget", body.replace("Monday", "Tuesday") + " Road builders were cautious.")
+    groups, removed = dedupe([a, b])
+    assert removed == 0
+    clusters, merges = cluster(groups)
+    assert merges == 0 and len(clusters) == 2

@@ -17,8 +17,9 @@ Two stages, two thresholds, two libraries:
 2. :func:`cluster` -- *different articles about the same event* from
    different feeds. TF-IDF (``scikit-learn``) over title (twice) + lead words,
    cosine similarity, greedy average-linkage agglomeration with threshold
-   ``CLUSTER_THRESHOLD``. Two groups from the same feed are never merged (a
-   feed's separate articles are separate stories), which also stops chaining.
+   ``CLUSTER_THRESHOLD``, and only when the headlines share a content word.
+   Two groups from the same feed are never merged (a feed's separate articles
+   are separate stories), which also stops chaining.
 """
 
 from __future__ import annotations
@@ -164,6 +165,12 @@ def _lead(item: Item) -> str:
     return f"{item.title}. {item.title}. {' '.join(words)}"
 
 
+def _title_terms(title: str) -> set[str]:
+    from newsdesk.guard.grounding import content_terms
+
+    return {t[:-1] if len(t) > 4 and t.endswith("s") else t for t in content_terms(title or "") if not t.isdigit()}
+
+
 def similarity_matrix(groups: Sequence[Group]) -> np.ndarray:
     """Cosine similarity of TF-IDF vectors of each group's title + lead."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -198,6 +205,7 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
             feeds[i, feed_index[f]] = 1.0
     work = sim.copy()
     work[(feeds @ feeds.T) > 0] = -1.0  # same feed (and the diagonal): never merged
+    title_terms = [_title_terms(g.rep.title) for g in groups]
     merges = 0
     while True:
         flat = int(np.argmax(work))
@@ -205,6 +213,11 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
         if work[a, b] < threshold:
             break
         a, b = min(a, b), max(a, b)
+        if not (title_terms[a] & title_terms[b]):
+            # similar bodies but headlines without a word in common: not evidence enough of one event
+            work[a, b] = work[b, a] = -1.0
+            continue
+        title_terms[a] = title_terms[a] | title_terms[b]
         ma, mb = members[a], members[b]
         assert ma is not None and mb is not None
         na, nb = len(ma), len(mb)
