@@ -211,8 +211,9 @@ def test_full_run_fetches_briefs_and_delivers(tmp_path: Path) -> None:
     before = len(store.list_runs(kind="brief"))
     store.close()
     res = CliRunner().invoke(cli_app, ["--home", str(home.root), "--quiet", "schedule", "--run", "--offline", "--json"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # the demo's truncated feed fails: reported, briefing still built
     out = json.loads(res.stdout)
+    assert out["feeds_failed"] and out["feeds_failed"][0].startswith("Vault Threat Notes: ")
     assert out["delivered"] == [{"channel": "vault", "ok": True, "detail": f"wrote {vault / 'Briefings' / (out['date'] + '.md')}"}]
     assert (vault / "Briefings" / f"{out['date']}.md").exists()
     assert (home.briefings_dir / f"{out['date']}.html").exists()

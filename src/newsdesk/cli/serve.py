@@ -52,7 +52,11 @@ def schedule(
     offline: bool = typer.Option(False, "--offline", help="With --run: no network (local/file feeds only)."),
     as_json: bool = typer.Option(False, "--json", help="With --run: print the result as JSON."),
 ) -> None:
-    """Schedule the daily briefing: print cron/systemd units, or run the job once (--run)."""
+    """Schedule the daily briefing: print cron/systemd units, or run the job once (--run).
+
+    Exit codes with --run: 0 ok, 1 some feeds or a delivery channel failed (the
+    briefing is still built), or another run holds the lock.
+    """
     from newsdesk.serve.schedule import LockBusy, cron_text, parse_at, run_daily, systemd_text
 
     st = state(ctx)
@@ -71,8 +75,11 @@ def schedule(
             fail(str(e), EXIT_PARTIAL)
         if as_json:
             print_json(result)
-        if any(not d["ok"] for d in result.get("delivered", [])):
-            raise typer.Exit(EXIT_PARTIAL)
+        if st.quiet:  # otherwise already printed as the run went
+            for line in result["feeds_failed"]:
+                st.warn(f"feed failed: {line}")
+        if result["feeds_failed"] or any(not d["ok"] for d in result["delivered"]):
+            raise typer.Exit(EXIT_PARTIAL)  # the briefing was still built and delivered
         return
     if print_systemd:
         typer.echo(systemd_text(at, st.home, tz), nl=False)

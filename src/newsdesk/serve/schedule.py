@@ -146,6 +146,8 @@ def run_daily(home: Home, *, offline: bool = False, deliver: bool = True,
             sync_feeds(config, store)
             report = collect(store, config, config_path=home.config_path, offline=offline)
             say(f"fetch: {_short_report(report)}")
+            for r in report.failed:
+                say(f"feed failed: {r.name}: {r.error or 'failed'}")
             briefing = _build_and_save(store, config, home, report)
             say(f"brief: {briefing['date']} saved")
             delivered: list[dict[str, Any]] = []
@@ -155,7 +157,10 @@ def run_daily(home: Home, *, offline: bool = False, deliver: bool = True,
                 for r in deliver_briefing(config, briefing):
                     delivered.append(r.to_dict())
                     say(f"deliver {r.channel}: {'ok' if r.ok else 'FAILED'} — {r.detail}")
-            return {"date": briefing["date"], "seq": briefing.get("seq"), "delivered": delivered}
+            return {"date": briefing["date"], "seq": briefing.get("seq"),
+                    "stories": briefing["stats"]["stories"],
+                    "feeds_failed": [f"{r.name}: {r.error or 'failed'}" for r in report.failed],
+                    "delivered": delivered}
         finally:
             store.close()
 
