@@ -132,3 +132,19 @@ def test_similar_bodies_without_shared_headline_word_stay_apart() -> None:
     assert removed == 0
     clusters, merges = cluster(groups)
     assert merges == 0 and len(clusters) == 2
+
+
+def test_cluster_size_is_capped() -> None:
+    from newsdesk.brief.cluster import MAX_CLUSTER_GROUPS
+
+    verbs = ["reports", "says", "confirms", "notes", "adds", "writes", "explains", "stresses", "finds", "warns",
+             "argues", "hears", "learns", "sees", "states", "repeats", "claims", "suggests"]
+    items = [item(100 + i, f"Harbour bridge closes for repairs, outlet {i} {verbs[i]}",
+                  f"The harbour bridge closed on Monday for emergency repairs to its deck, outlet {i} {verbs[i]}, "
+                  f"and will reopen in about {i + 3} weeks according to engineers working on site.")
+             for i in range(MAX_CLUSTER_GROUPS + 4)]
+    groups, removed = dedupe(items)
+    clusters, _ = cluster(groups)
+    assert all(len(c.groups) <= MAX_CLUSTER_GROUPS for c in clusters)
+    assert sum(len(c.groups) for c in clusters) == len(groups)
+    assert len(clusters) >= 2

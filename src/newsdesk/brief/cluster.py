@@ -39,6 +39,7 @@ SHINGLE = 5
 NUM_PERM = 128
 CLUSTER_THRESHOLD = 0.25  # tuned on the demo corpus: same-event pairs 0.21-0.31, unrelated <= 0.18
 LEAD_WORDS = 200
+MAX_CLUSTER_GROUPS = 12  # a runaway cluster would hide stories; a bigger event simply yields two stories
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -190,8 +191,10 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
     """Merge groups about the same event. Returns ``(clusters, merges)``.
 
     Greedy average linkage on the TF-IDF cosine matrix: repeatedly merge the
-    most similar pair of clusters whose average similarity is >= ``threshold``
-    and whose feeds are disjoint. Clusters keep the order of their first group.
+    most similar pair of clusters whose average similarity is >= ``threshold``,
+    whose feeds are disjoint, whose headlines share a content word and whose
+    combined size stays within ``MAX_CLUSTER_GROUPS``. Clusters keep the order of
+    their first group.
     """
     n = len(groups)
     if n <= 1:
@@ -213,13 +216,13 @@ def cluster(groups: Sequence[Group], *, threshold: float = CLUSTER_THRESHOLD) ->
         if work[a, b] < threshold:
             break
         a, b = min(a, b), max(a, b)
-        if not (title_terms[a] & title_terms[b]):
+        ma, mb = members[a], members[b]
+        assert ma is not None and mb is not None
+        if len(ma) + len(mb) > MAX_CLUSTER_GROUPS or not (title_terms[a] & title_terms[b]):
             # similar bodies but headlines without a word in common: not evidence enough of one event
             work[a, b] = work[b, a] = -1.0
             continue
         title_terms[a] = title_terms[a] | title_terms[b]
-        ma, mb = members[a], members[b]
-        assert ma is not None and mb is not None
         na, nb = len(ma), len(mb)
         new_row = (na * work[a] + nb * work[b]) / (na + nb)  # average linkage (Lance-Williams)
         members[a] = ma + mb
