@@ -421,3 +421,22 @@ def test_rising_topics_line(tmp_path: Path) -> None:
     assert re.search(r"^📈 Rising topics: .*rail strike \(5\)", render_markdown(b), re.M)
     off = build_briefing(store, make_config(SECTIONS, rising_topics=False), now=NOW)
     assert off["rising_topics"] == []
+
+
+def test_markdown_escaping_helpers() -> None:
+    from newsdesk.render import md_escape, md_url
+
+    assert md_escape("Use #hashtags and C# [link](x) *bold* _it_ <b>") == \
+        "Use \\#hashtags and C# \\[link\\](x) \\*bold\\* \\_it\\_ \\<b\\>"
+    assert md_escape("1. Not a list") == "1\\. Not a list"
+    assert md_url("https://x.example/a (b)") == "https://x.example/a%20%28b%29"
+
+
+def test_private_bookkeeping_not_rendered(world) -> None:
+    cfg, store, _ = world
+    b = build_briefing(store, cfg, now=NOW)
+    assert "_seen" in b  # for the archive: candidates seen but not shown
+    assert "_seen" not in render_json(b)
+    validate_briefing(b)  # validation looks at the public part only
+    save_briefing(store, b)
+    assert "_seen" not in b

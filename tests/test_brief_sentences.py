@@ -81,3 +81,15 @@ def test_thread_safe() -> None:
         results = list(pool.map(split_sentences, texts))
     assert all(len(r) == 2 for r in results)
     assert results[7][0] == "Item 7 opened on Jan. 8 in the U.S. capital."
+
+
+def test_every_sentence_is_a_span_of_the_text() -> None:
+    texts = [
+        'He said "it is over. " Then the crowd cheered.',
+        "“Done.” ‘Really?’ (Yes.) [Sure.] She left… He stayed.",
+        "Line one\nline two.\n\n\n  Para   two!  Para three?",
+        "Mixed\u00a0spaces\u2009and\tTabs. Café, naïve, résumé: all NFC. E\u0301tude starts here.",
+    ]
+    for t in texts:
+        for s in split_sentences(t):
+            assert is_verbatim(s, t), (s, t)

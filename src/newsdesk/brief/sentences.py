@@ -46,10 +46,11 @@ def _segmenter():  # type: ignore[no-untyped-def]
 
 
 def _segment(paragraph: str) -> list[str]:
+    para = normalize_ws(paragraph)
     try:
-        parts = _segmenter().segment(normalize_ws(paragraph))
+        parts = _segmenter().segment(para)
     except Exception:  # pragma: no cover - pysbd bug on odd input: fall back to the whole paragraph
-        parts = [paragraph]
+        parts = [para]
     out: list[str] = []
     for p in parts:
         s = normalize_ws(p)
@@ -57,12 +58,15 @@ def _segment(paragraph: str) -> list[str]:
             continue
         m = _LEADING_CLOSERS.match(s)
         if m and out:
-            out[-1] = out[-1] + m.group(1)
-            s = s[m.end():]
-            if not s:
-                continue
+            joined = out[-1] + m.group(1)
+            if joined in para:  # only when the quote really closes the previous sentence
+                out[-1] = joined
+                s = s[m.end():]
+                if not s:
+                    continue
         out.append(s)
-    return out
+    # every sentence must be a verbatim span of the paragraph (pysbd may normalise odd input)
+    return [s for s in out if s in para]
 
 
 def split_paragraphs(text: str) -> list[str]:

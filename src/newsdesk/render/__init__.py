@@ -28,14 +28,16 @@ import yaml
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _MD_TAG = re.compile(r"(^|\s)#(?=\w)")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+\.)(\s)")
+_MD_BULLET = re.compile(r"^(\s*)([-+=>])(\s)")
+_MD_ORDERED = re.compile(r"^(\s*\d+)\.(\s)")
 
 
 def md_escape(text: str) -> str:
     """Escape text for Markdown/Obsidian: emphasis, links, HTML, tables and #tags become literal."""
     t = _MD_SPECIAL.sub(r"\\\1", text or "")
     t = _MD_TAG.sub(r"\1\\#", t)
-    return _MD_LINE_START.sub(r"\1\\\2\3", t)
+    t = _MD_BULLET.sub(r"\1\\\2\3", t)
+    return _MD_ORDERED.sub(r"\1\\.\2", t)
 
 
 def md_url(url: str | None) -> str:
