@@ -440,3 +440,14 @@ def test_private_bookkeeping_not_rendered(world) -> None:
     validate_briefing(b)  # validation looks at the public part only
     save_briefing(store, b)
     assert "_seen" not in b
+
+
+def test_feed_renamed_by_permanent_redirect_keeps_its_items(world) -> None:
+    cfg, store, _ = world
+    feed = store.get_feed_by_url(TECH)
+    store.update_feed_state(feed.id, url="https://tech.example/new-feed.xml")  # what collect does on a 301
+    report = {"results": [{"url": u, "outcome": "ok"} for u in (WORLD_A, WORLD_B, HEALTH)]
+              + [{"url": TECH, "outcome": "ok", "redirected_to": "https://tech.example/new-feed.xml"}]}
+    b = build_briefing(store, cfg, now=NOW, report=report)
+    tech = section(b, "Tech")
+    assert tech["status"] == "ok" and [s["title"] for s in tech["stories"]] == ["Chipmaker opens fab in Quebec"]

@@ -305,6 +305,10 @@ def build_briefing(
     sections = _section_list(config)
     weather_section = config.weather.section
     cfg_feed = {f.url: f for f in configured_feeds(config)}
+    for r in (_result_field(report, "results") or []) if report is not None else []:
+        moved, old_url = _result_field(r, "redirected_to"), _result_field(r, "url")
+        if moved and old_url in cfg_feed:  # a permanent redirect renamed the feed during this run
+            cfg_feed.setdefault(moved, cfg_feed[old_url])
     health = feed_health(store, config, report)
 
     def in_window(it: Item) -> bool:
