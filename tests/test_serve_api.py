@@ -277,3 +277,35 @@ def test_fresh_home_without_briefings(tmp_path: Path) -> None:
     assert "No feeds yet" in c.get("/feeds").text
     parsed = feedparser.parse(c.get("/briefings.xml").content)
     assert parsed.bozo == 0 and parsed.entries == []
+
+
+def test_failed_section_rising_topics_and_archive(tmp_path: Path) -> None:
+    """A fully failed section is shown as failed (never 'no updates'); rising topics link to Search."""
+    import copy
+
+    from newsdesk.store.briefings import latest_briefing, save_briefing
+    from newsdesk.store.sqlite import open_store
+
+    home = demo_home(tmp_path)
+    store = open_store(home.db_path)
+    try:
+        b = copy.deepcopy(latest_briefing(store))
+        b["date"] = "2026-11-22"
+        b["rising_topics"] = [{"term": "measles", "count": 5, "baseline_median": 0.0, "score": 4.2}]
+        sec = next(s for s in b["sections"] if s["name"] == "Science")
+        sec.update(status="failed", stories=[], errors=["Feed unavailable: LabNotes Science Daily — HTTP 503"])
+        save_briefing(store, b)
+    finally:
+        store.close()
+    c = client(home)
+    html = c.get("/").text
+    assert "Sunday 22 November 2026" in html
+    assert 'href="/search?q=measles"' in html and "measles (5)" in html
+    tree_part = next(p for p in html.split('<section class="section')[1:] if "</span> Science" in p[:300])
+    assert "badge-failed" in tree_part and "Feed unavailable: LabNotes Science Daily — HTTP 503" in tree_part
+    assert "nothing new since the last briefing" not in tree_part
+    archive = c.get("/archive").text
+    assert "/briefings/2026-11-22?seq=1" in archive and "/briefings/2026-11-21?seq=1" in archive
+    assert "Saturday 21 November 2026" in c.get("/briefings/2026-11-21").text
+    atom = c.get("/briefings.xml").text
+    assert atom.count("<entry>") == 2
