@@ -125,13 +125,12 @@ def demo_home(tmp_path: Path, *, extra_toml: str = "") -> Home:
 
 
 def client(home: Home, *, token: str | None = None, base_url: str = "http://testserver") -> Any:
-    """A FastAPI TestClient for ``create_app(home)`` that has loaded one page (so it holds a CSRF cookie)."""
+    """A FastAPI TestClient for ``create_app(home)`` (use :func:`csrf` to get its CSRF token)."""
     from fastapi.testclient import TestClient
 
     from newsdesk.serve.app import create_app
 
-    c = TestClient(create_app(home, token=token), base_url=base_url)
-    return c
+    return TestClient(create_app(home, token=token), base_url=base_url)
 
 
 def csrf(c: Any) -> str:
