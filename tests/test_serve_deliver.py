@@ -17,7 +17,7 @@ from serve_helpers import client, demo_home, demo_template
 
 from newsdesk.cli.main import app as cli_app
 from newsdesk.config import load_config, parse_config
-from newsdesk.serve.deliver import build_email, deliver_briefing, send_email, write_vault
+from newsdesk.serve.deliver import deliver_briefing, send_email, write_vault
 from newsdesk.store.briefings import latest_briefing
 from newsdesk.store.sqlite import open_store
 
