@@ -10,7 +10,6 @@ strings to typed filters) and turns library errors into :class:`ServiceError`
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from datetime import date as date_cls
@@ -32,19 +31,6 @@ class ServiceError(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Dataclasses / objects with ``to_dict`` / containers -> plain JSON data."""
-    if hasattr(obj, "to_dict"):
-        return to_jsonable(obj.to_dict())
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    return obj
 
 
 # --- briefings ------------------------------------------------------------------
