@@ -70,7 +70,7 @@ def build_demo_home(root: Path, *, extra_toml: str = "") -> Home:
 
 def build_briefing_for_demo(home: Home, store: Any, config: Any, report: Any = None) -> dict[str, Any]:
     from newsdesk.brief.build import build_briefing
-    from newsdesk.cli.brief import run_metrics
+    from newsdesk.brief.run import run_metrics
     from newsdesk.demo.data import demo_date
     from newsdesk.store.briefings import save_briefing
 

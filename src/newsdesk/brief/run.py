@@ -24,6 +24,7 @@ class BriefResult:
     report: Any = None  # CollectReport when feeds were fetched
     run_id: int | None = None
     index_notice: str | None = None
+    delivered: list[Any] = field(default_factory=list)  # serve.deliver.DeliveryResult per channel
 
 
 def write_outputs(b: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
@@ -95,11 +96,16 @@ def run_brief(
     out_dir: Path | None = None,
     write: bool = True,
     index: bool = True,
+    deliver: bool = True,
     say: Callable[[str], Any] | None = None,
     fetch_progress: Callable[[Any], Any] | None = None,
     index_progress: Any = None,
 ) -> BriefResult:
-    """Fetch (unless ``fetch=False``), build, archive, write and index one briefing, under the run lock."""
+    """Fetch (unless ``fetch=False``), build, archive, write, index and deliver one briefing.
+
+    Fetch, build and archive happen under the run lock. Delivery (email, Obsidian vault) runs for
+    the channels enabled in ``[delivery]``; a failed channel is reported, never raised.
+    """
     from newsdesk.brief.build import build_briefing
     from newsdesk.collect.subscriptions import sync_feeds
     from newsdesk.lock import run_lock
@@ -134,4 +140,10 @@ def run_brief(
         result.index_notice = index_briefed_items(store, config, b, index_progress)
         if result.index_notice:
             say(result.index_notice)
+    if deliver:
+        from newsdesk.serve.deliver import deliver_briefing
+
+        for r in deliver_briefing(config, b):
+            result.delivered.append(r)
+            say(f"deliver {r.channel}: {'ok' if r.ok else 'FAILED'} — {r.detail}")
     return result

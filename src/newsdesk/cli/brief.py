@@ -41,20 +41,6 @@ def _parse_date(text: str | None) -> Date | None:
         fail(f"--date: {text!r}: {e}", EXIT_USAGE)
 
 
-def _index_items(st: Any, cfg: Any, b: dict[str, Any]) -> None:
-    """Hand the briefed items to the knowledge base, when that module is installed (kept for callers)."""
-    try:
-        from newsdesk.brief.run import index_briefed_items
-    except ImportError:  # pragma: no cover
-        return
-    try:
-        notice = index_briefed_items(st.store, cfg, b)
-    except ImportError:  # the ask module is optional
-        return
-    if notice:
-        st.warn(notice)
-
-
 def register(app: typer.Typer) -> None:
     @app.command("brief")
     def brief(
@@ -65,6 +51,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = typer.Option(False, "--offline", help="Fetch only file:// and local feeds."),
         fmt: str = typer.Option("all", "--format", "-f", help="md, html, json or all."),
         out: Optional[Path] = typer.Option(None, "--out", help="Directory for the files (default: <home>/briefings)."),
+        no_deliver: bool = typer.Option(False, "--no-deliver", help="Skip the email / vault delivery configured in [delivery]."),
     ) -> None:
         """Build today's briefing: fetch, select, de-duplicate, cluster, summarise, write md/html/json."""
         from newsdesk.config import parse_duration
@@ -87,10 +74,10 @@ def register(app: typer.Typer) -> None:
         from newsdesk.lock import LockBusy
 
         def say(message: str) -> None:
-            if message.startswith(("wrote ",)):
-                st.info(message)
-            else:
+            if message.startswith("feed failed") or "FAILED" in message:
                 st.warn(message)
+            else:
+                st.info(message)
 
         to_stdout = fmt == "json" and out is None
         try:
@@ -98,7 +85,7 @@ def register(app: typer.Typer) -> None:
                 result = run_brief(
                     st.store, cfg, st.home, date=day, since=since, fetch=not no_fetch, offline=offline,
                     formats=FORMATS if fmt == "all" else (fmt,), out_dir=out, write=not to_stdout,
-                    index=False, say=say, fetch_progress=lambda r: bar.advance(),
+                    index=False, deliver=not no_deliver, say=say, fetch_progress=lambda r: bar.advance(),
                 )
         except LockBusy as e:
             fail(str(e), EXIT_PARTIAL)

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from newsdesk.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, fail, print_json, state
-from newsdesk.lock import run_lock  # re-exported: cli.brief imports it from here
+from newsdesk.lock import run_lock
 
 
 

@@ -18,26 +18,19 @@ than the most recent due time) is caught up once when the scheduler starts.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import shlex
 import sys
 import threading
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from newsdesk.errors import NewsdeskError
+from newsdesk.lock import LockBusy, run_lock  # noqa: F401  (re-exported)
 from newsdesk.home import Home
 
 _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-class LockBusy(NewsdeskError):
-    """Another fetch/brief run holds the lock."""
 
 
 def parse_at(text: str) -> time:
@@ -46,43 +39,6 @@ def parse_at(text: str) -> time:
     if not m:
         raise ValueError(f"schedule time {text!r}: use HH:MM (24-hour), e.g. 06:30")
     return time(int(m.group(1)), int(m.group(2)))
-
-
-# --- lock -----------------------------------------------------------------------------
-
-@contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive, non-blocking ``flock`` on ``path``; raise :class:`LockBusy` if taken.
-
-    The lock belongs to the open file, so it is released when the process dies
-    (no stale lock files after a crash). The holder's pid is written for the message.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            try:
-                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-            except OSError:
-                holder = ""
-            raise LockBusy(
-                f"another newsdesk fetch/brief run is in progress (lock {path}"
-                + (f" held by pid {holder}" if holder else "") + "); not starting a second one"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        try:
-            yield
-        finally:
-            try:
-                os.ftruncate(fd, 0)
-            except OSError:
-                pass
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 # --- due times and catch-up -------------------------------------------------------------------
@@ -131,69 +87,31 @@ def catch_up_needed(store: Any, at: time, tz: str, now: datetime | None = None) 
 
 def run_daily(home: Home, *, offline: bool = False, deliver: bool = True,
               log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Fetch, build + save the briefing, deliver it; under the run lock. Returns a summary dict."""
+    """Fetch, build + save the briefing, deliver it — the same job as ``newsdesk brief`` (``run_brief``)."""
+    from newsdesk.brief.run import run_brief
     from newsdesk.config import load_config
     from newsdesk.store.sqlite import open_store
 
     say = log or (lambda m: None)
-    with run_lock(home.lock_path):
-        config = load_config(home.config_path)
-        store = open_store(home.db_path)
-        try:
-            from newsdesk.collect.run import collect
-            from newsdesk.collect.subscriptions import sync_feeds
-
-            sync_feeds(config, store)
-            report = collect(store, config, config_path=home.config_path, offline=offline)
-            say(f"fetch: {_short_report(report)}")
-            for r in report.failed:
-                say(f"feed failed: {r.name}: {r.error or 'failed'}")
-            briefing = _build_and_save(store, config, home, report)
-            say(f"brief: {briefing['date']} saved")
-            delivered: list[dict[str, Any]] = []
-            if deliver:
-                from newsdesk.serve.deliver import deliver_briefing
-
-                for r in deliver_briefing(config, briefing):
-                    delivered.append(r.to_dict())
-                    say(f"deliver {r.channel}: {'ok' if r.ok else 'FAILED'} — {r.detail}")
-            return {"date": briefing["date"], "seq": briefing.get("seq"),
-                    "stories": briefing["stats"]["stories"],
-                    "feeds_failed": [f"{r.name}: {r.error or 'failed'}" for r in report.failed],
-                    "delivered": delivered}
-        finally:
-            store.close()
+    config = load_config(home.config_path)
+    store = open_store(home.db_path)
+    try:
+        result = run_brief(store, config, home, fetch=True, offline=offline, deliver=deliver, say=say)
+        if result.report is not None:
+            say(f"fetch: {_short_report(result.report)}")
+        b = result.briefing
+        say(f"brief: {b['date']} saved")
+        failed = result.report.failed if result.report is not None else []
+        return {"date": b["date"], "seq": b.get("seq"), "stories": b["stats"]["stories"],
+                "feeds_failed": [f"{r.name}: {r.error or 'failed'}" for r in failed],
+                "delivered": [r.to_dict() for r in result.delivered]}
+    finally:
+        store.close()
 
 
 def _short_report(report: Any) -> str:
     m = report.metrics()
     return ", ".join(f"{k}={m[k]}" for k in ("feeds", "ok", "errors", "skipped", "items_new") if k in m)
-
-
-def _build_and_save(store: Any, config: Any, home: Home, report: Any = None) -> dict[str, Any]:
-    """Build, archive and write today's briefing with the functions ``newsdesk brief`` uses.
-
-    Same steps as the CLI command: a ``brief`` row in ``runs``, ``build_briefing``,
-    ``save_briefing``, ``run_metrics``, the md/html/json files under the home,
-    and indexing of the briefed items for Ask.
-    """
-    from newsdesk.brief.build import build_briefing
-    from newsdesk.cli.brief import FORMATS, _index_items, run_metrics, write_outputs
-    from newsdesk.cli.common import State
-    from newsdesk.store.briefings import save_briefing
-
-    run_id = store.start_run("brief")
-    try:
-        b = build_briefing(store, config, report=report)
-        b["run_id"] = run_id
-        save_briefing(store, b, run_id=run_id)
-    except BaseException as e:
-        store.finish_run(run_id, {"error": f"{type(e).__name__}: {e}"})
-        raise
-    store.finish_run(run_id, run_metrics(b))
-    write_outputs(b, home.briefings_dir, FORMATS)
-    _index_items(State(home=home, quiet=True, _config=config, _store=store), config, b)
-    return b
 
 
 # --- in-process scheduler ----------------------------------------------------------------------
