@@ -89,34 +89,12 @@ def list_(
     all_: bool = typer.Option(False, "--all", help="Include feeds removed from the config."),
 ) -> None:
     """Subscriptions with their health: last fetch, HTTP status, failures, last error."""
-    from newsdesk.collect.subscriptions import REMOVED, sync_feeds
+    from newsdesk.collect.subscriptions import feed_dict, feed_health as health, list_subscriptions
 
     st = state(ctx)
-    sync_feeds(st.config, st.store)
-    feeds = [f for f in st.store.list_feeds(include_disabled=True) if all_ or f.disabled_reason != REMOVED]
-    order = {s.name: i for i, s in enumerate(st.config.ordered_sections())}
-    feeds.sort(key=lambda f: (order.get(f.section or "", len(order)), (f.title or f.url).lower()))
-
-    def health(f) -> str:  # type: ignore[no-untyped-def]
-        if f.disabled_reason:
-            return f"disabled ({f.disabled_reason})"
-        if not f.enabled:
-            return "disabled"
-        if f.last_fetched_at is None:
-            return "never fetched"
-        return "failing" if f.consecutive_failures else "ok"
-
+    feeds = list_subscriptions(st.config, st.store, include_removed=all_)
     if as_json:
-        print_json([
-            {
-                "id": f.id, "url": f.url, "title": f.title, "section": f.section, "enabled": f.enabled,
-                "fulltext": f.fulltext, "health": health(f), "site_url": f.site_url,
-                "last_fetched_at": f.last_fetched_at, "last_ok_at": f.last_ok_at, "last_status": f.last_status,
-                "consecutive_failures": f.consecutive_failures, "last_error": f.last_error,
-                "next_fetch_at": f.next_fetch_at, "disabled_reason": f.disabled_reason,
-            }
-            for f in feeds
-        ])
+        print_json([feed_dict(f) for f in feeds])
         return
     table = Table(title=f"{len(feeds)} feeds")
     for col in ("section", "feed", "health", "last fetch", "status", "fails", "last error"):

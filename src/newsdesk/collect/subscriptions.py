@@ -233,3 +233,34 @@ def replace_feed_url_in_config(path: Path, old: str, new: str) -> bool:
     if changed:
         _write_doc(path, doc)
     return changed
+
+
+def feed_health(f: Any) -> str:
+    """One word for a feed's state: ok, failing, never fetched, disabled (reason)."""
+    if f.disabled_reason:
+        return f"disabled ({f.disabled_reason})"
+    if not f.enabled:
+        return "disabled"
+    if f.last_fetched_at is None:
+        return "never fetched"
+    return "failing" if f.consecutive_failures else "ok"
+
+
+def feed_dict(f: Any) -> dict[str, Any]:
+    """A feed with its health fields: the shape of ``feeds list --json`` and ``GET /api/feeds``."""
+    return {
+        "id": f.id, "url": f.url, "title": f.title, "section": f.section, "enabled": f.enabled,
+        "fulltext": f.fulltext, "health": feed_health(f), "site_url": f.site_url,
+        "last_fetched_at": f.last_fetched_at, "last_ok_at": f.last_ok_at, "last_status": f.last_status,
+        "consecutive_failures": f.consecutive_failures, "last_error": f.last_error,
+        "next_fetch_at": f.next_fetch_at, "disabled_reason": f.disabled_reason,
+    }
+
+
+def list_subscriptions(config: Config, store: Any, *, include_removed: bool = False) -> list[Any]:
+    """Feeds in configured section order (synced from the config first)."""
+    sync_feeds(config, store)
+    feeds = [f for f in store.list_feeds(include_disabled=True) if include_removed or f.disabled_reason != REMOVED]
+    order = {s.name: i for i, s in enumerate(config.ordered_sections())}
+    feeds.sort(key=lambda f: (order.get(f.section or "", len(order)), (f.title or f.url).lower()))
+    return feeds

@@ -16,6 +16,7 @@ from datetime import date as date_cls
 from pathlib import Path
 from typing import Any
 
+from newsdesk.collect.subscriptions import feed_dict, list_subscriptions
 from newsdesk.config import Config
 from newsdesk.errors import NewsdeskError
 from newsdesk.home import Home
@@ -141,36 +142,9 @@ def ask(store: SQLiteStore, config: Config, question: str, *, k: int | None = No
 
 # --- feeds -----------------------------------------------------------------------
 
-def _health(f: Any) -> str:
-    if f.disabled_reason:
-        return f"disabled ({f.disabled_reason})"
-    if not f.enabled:
-        return "disabled"
-    if f.last_fetched_at is None:
-        return "never fetched"
-    return "failing" if f.consecutive_failures else "ok"
-
-
-def feed_dict(f: Any) -> dict[str, Any]:
-    """One feed with its health fields: the keys of ``newsdesk feeds list --json`` (a test checks this)."""
-    return {
-        "id": f.id, "url": f.url, "title": f.title, "section": f.section, "enabled": f.enabled,
-        "fulltext": f.fulltext, "health": _health(f), "site_url": f.site_url,
-        "last_fetched_at": f.last_fetched_at, "last_ok_at": f.last_ok_at, "last_status": f.last_status,
-        "consecutive_failures": f.consecutive_failures, "last_error": f.last_error,
-        "next_fetch_at": f.next_fetch_at, "disabled_reason": f.disabled_reason,
-    }
-
-
 def list_feeds(config: Config, store: SQLiteStore, *, include_removed: bool = False) -> list[dict[str, Any]]:
-    """Subscriptions in section order (synced from the config first, like the CLI)."""
-    from newsdesk.collect.subscriptions import REMOVED, sync_feeds
-
-    sync_feeds(config, store)
-    feeds = [f for f in store.list_feeds(include_disabled=True) if include_removed or f.disabled_reason != REMOVED]
-    order = {s.name: i for i, s in enumerate(config.ordered_sections())}
-    feeds.sort(key=lambda f: (order.get(f.section or "", len(order)), (f.title or f.url).lower()))
-    return [feed_dict(f) for f in feeds]
+    """Subscriptions in section order with their health (the shape of ``newsdesk feeds list --json``)."""
+    return [feed_dict(f) for f in list_subscriptions(config, store, include_removed=include_removed)]
 
 
 def add_feed(home: Home, config: Config, store: SQLiteStore, url: str, section: str,
