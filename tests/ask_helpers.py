@@ -119,7 +119,18 @@ LABELLED: list[tuple[str, str | None]] = [
     ("What share of commuters said protected bike lanes would make them ride more?", "cycling-survey.md"),
     ("What was the average bicycle commute distance?", "cycling-survey.md"),
     ("How many commuters took part in the cycling survey?", "cycling-survey.md"),
+    ("When did the library extend its Thursday evening opening?", "library-2023.md"),
+    ("How many engineers worked on the cache migration?", "edge-cache.html"),
+    ("What was the most common reason for taking the bus instead of cycling?", "cycling-survey.md"),
+    ("How long does finished compost take?", "compost-talk.md"),
     ("What is the capital of Australia?", None),
+    ("What is the population of the Eastgate neighbourhood?", None),
+    ("Which company made the self-checkout machines?", None),
+    ("Who is the chief librarian in Riverbend?", None),
+    ("How many members does the compost club have?", None),
+    ("What did the 2023 report say about the library roof?", None),
+    ("Which cloud provider hosts the edge nodes?", None),
+    ("How much does a new bicycle cost in Riverbend?", None),
     ("Who won the football world cup in 2022?", None),
     ("What is the boiling point of mercury?", None),
     ("How many employees does the library have?", None),
@@ -178,7 +189,7 @@ def index_corpus_dir(store: Any, config: Any, root: Path) -> Any:
     return index_documents(store, config, list(load_paths([str(root)])))
 
 
-def calibrate(tmp: Path | None = None) -> dict[str, Any]:
+def calibrate(tmp: Path | None = None, backend: str = "local") -> dict[str, Any]:
     """Evidence scores of LABELLED and the threshold that best separates answerable from unanswerable."""
     import tempfile
 
@@ -188,6 +199,7 @@ def calibrate(tmp: Path | None = None) -> dict[str, Any]:
     tmp = tmp or Path(tempfile.mkdtemp())
     store = SQLiteStore(tmp / "newsdesk.db")
     cfg = make_config(abstain_threshold=-10.0)
+    cfg.embeddings.backend = backend
     index_corpus_dir(store, cfg, build_corpus(tmp / "corpus"))
     rows = []
     for q, expected in LABELLED:
@@ -197,20 +209,23 @@ def calibrate(tmp: Path | None = None) -> dict[str, Any]:
                      "right_source": bool(expected and top.endswith(expected))})
     pos = sorted(r["evidence"] for r in rows if r["answerable"])
     neg = sorted(r["evidence"] for r in rows if not r["answerable"])
+    values = sorted({r["evidence"] for r in rows})
     best = None
-    for t in sorted({r["evidence"] for r in rows}):
+    for lo, hi in zip([values[0] - 0.05] + values, values + [values[-1] + 0.05]):
+        t = round((lo + hi) / 2, 3)  # midpoint of each gap between observed scores
         acc = (sum(e >= t for e in pos) + sum(e < t for e in neg)) / len(rows)
         if best is None or acc > best[0]:
             best = (acc, t)
     store.close()
-    return {"rows": rows, "min_answerable": pos[0], "max_unanswerable": neg[-1],
-            "best_accuracy": best[0] if best else None, "best_threshold": best[1] if best else None}
+    return {"rows": rows, "n_answerable": len(pos), "n_unanswerable": len(neg), "min_answerable": pos[0],
+            "max_unanswerable": neg[-1], "best_accuracy": best[0], "best_threshold": best[1],
+            "right_source": sum(r["right_source"] for r in rows)}
 
 
 if __name__ == "__main__":  # pragma: no cover - calibration report
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    out = calibrate()
+    out = calibrate(backend=sys.argv[1] if len(sys.argv) > 1 else "local")
     for r in out["rows"]:
         print(f"{r['evidence']:.3f}  {'A' if r['answerable'] else 'U'}  {'ok ' if r['right_source'] else '   '} {r['question']}  {r['parts']}")
     print({k: v for k, v in out.items() if k != "rows"})

@@ -37,17 +37,22 @@ from newsdesk.store.documents import Filters
 
 # Calibrated on the labelled set in tests/ask_helpers.py (see docs/ask.md): the midpoint of the
 # widest gap between answerable and unanswerable questions, all-MiniLM-L6-v2 + hybrid retrieval.
-DEFAULT_ABSTAIN_THRESHOLD = 0.47
+DEFAULT_ABSTAIN_THRESHOLD = 0.48
 # With embeddings off the evidence score is lexical only and runs higher; its own threshold.
-DEFAULT_ABSTAIN_THRESHOLD_LEXICAL = 0.55
+DEFAULT_ABSTAIN_THRESHOLD_LEXICAL = 0.58
 
+TITLE_CREDIT = 1.0  # question terms found in the document title/heading count as covered for every sentence
+NOVELTY = 0.2  # bonus for sentences that add terms the question does not contain
 _SENT_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _Q_WORDS = frozenset("""what which who whom whose when where why how many much does did do is are was were
     can could should would will tell give list name describe explain according document documents report
     mention mentioned say says said""".split())
 _NUM = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
                   r"forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half|"
-                  r"percent|daily|weekly|monthly|yearly|annually|every)\b", re.I)
+                  r"percent|daily|weekly|monthly|yearly|annually|every|quarter|third|twice|once|double|triple)\b", re.I)
+_MONEY_Q = re.compile(r"\b(?:cost|costs|price|pay|pays|paid|fee|fees|fine|fines|budget|spend|spent|raise|raised|"
+                      r"fund|funding|contribut\w*|charge|charged|salary|worth|fare|fares)\b", re.I)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:dollars?|cents?|euros?|pounds?|million|billion)\b|\bfree\b", re.I)
 _YEAR_OR_DATE = re.compile(
     r"\b(?:1[89]\d{2}|20\d{2})\b|\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b|\b(?:monday|tuesday|wednesday|thursday|friday|"
@@ -119,8 +124,10 @@ def term_weights(store: Any, qterms: dict[str, str]) -> dict[str, float]:
 
 def _answer_type(question: str) -> str | None:
     q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|far|big|large|often|old)\b|\bwhat (?:percentage|share|number|amount|"
-                 r"proportion|fraction|rate|price|cost)\b|\bhow many\b", q):
+    if re.search(r"\bhow (?:many|much|long|far|big|large|often|old|tall|high|deep|heavy|fast)\b|"
+                 r"\bwhat (?:is |was |are |were )?(?:the )?(?:percentage|share|number|amount|proportion|fraction|"
+                 r"rate|price|cost|population|size|height|length|weight|distance|speed|temperature|capacity|"
+                 r"budget|fine|fee|salary|ratio|total|minimum|maximum|average)\b", q):
         return "number"
     if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b", q):
         return "date"
@@ -151,6 +158,11 @@ class Candidate:
     cue: float = 0.0
     score: float = 0.0
     evidence: float = 0.0
+    novelty: float = 0.0
+
+
+_LEAD = re.compile(r"^(?:[-*•]\s+|\d{1,3}[.)]\s+|\[\d{1,2}:\d{2}(?::\d{2})?\]\s*|\(\d{1,2}:\d{2}(?::\d{2})?\)\s*)+")
+_END_PUNCT = set(".!?…:;\"”'’)]")
 
 
 def _looks_like_lines(block: str) -> bool:
@@ -159,12 +171,15 @@ def _looks_like_lines(block: str) -> bool:
     if len(lines) < 2:
         return False
     ends = sum(1 for ln in lines if ln[-1] in ".!?…:\"”'’)")
-    return ends >= len(lines) - 1
+    return ends >= len(lines) - (1 if len(lines) >= 4 else 0)
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage, whitespace-normalised, in order (headings and fragments dropped)."""
     out = []
+    bare = "\n".join(_LEAD.sub("", ln.strip()) for ln in text.split("\n"))
+    starts = [m.group(0)[-1] for m in re.finditer(r"(?:^|[.!?]\s+)[^\W\d_]", bare, re.M)]
+    lower_ok = bool(starts) and sum(c.islower() for c in starts) > len(starts) / 2  # unpunctuated transcripts
     for block in re.split(r"\n\s*\n", text):
         block = block.strip()
         if not block or block.startswith("#"):
@@ -174,9 +189,14 @@ def split_sentences(text: str) -> list[str]:
             if line is not block and flat and flat[-1] not in ".!?…:\"”'’)":
                 continue  # a heading or label line
             for s in _SENT_SPLIT.split(flat):
-                s = s.strip()
-                if len(s) >= 25 and len(s.split()) >= 5:
-                    out.append(s)
+                s = _LEAD.sub("", s.strip())
+                if len(s) < 25 or len(s.split()) < 5:
+                    continue
+                if s[-1] not in _END_PUNCT and len(s) < 120 and not lower_ok:
+                    continue  # a heading, label or byline, not a statement
+                if s[0].islower() and not lower_ok:
+                    continue  # a fragment: the passage starts mid-sentence
+                out.append(s)
     return out
 
 
@@ -185,6 +205,7 @@ def _candidates(question: str, hits: Sequence[Hit], weights: dict[str, float], a
     cands: list[Candidate] = []
     q = set(weights)
     total = sum(weights.values()) or 1.0
+    money = bool(_MONEY_Q.search(question))
     for hi, h in enumerate(hits[:max_passages]):
         sents = split_sentences(h.text)
         title_terms = _terms(h.title or "") | _terms(h.heading or "")
@@ -198,18 +219,26 @@ def _candidates(question: str, hits: Sequence[Hit], weights: dict[str, float], a
                 ctx |= sent_terms[si - 1]
             if si + 1 < len(sents):
                 ctx |= sent_terms[si + 1]
-            ctx = (ctx | title_terms) & q - own
-            cov = (sum(weights[t] for t in own) + 0.5 * sum(weights[t] for t in ctx)) / total if q else 0.0
+            topic = (title_terms & q) - own  # the document is about these: they hold for every sentence
+            ctx = (ctx & q) - own - topic
+            cov = (sum(weights[t] for t in own) + TITLE_CREDIT * sum(weights[t] for t in topic)
+                   + 0.5 * sum(weights[t] for t in ctx)) / total if q else 0.0
+            # an answer adds something the question does not already say
+            st = sent_terms[si]
+            novelty = len(st - q - title_terms) / len(st) if st else 0.0
             cue = 0.0
             if atype == "number":
                 cue = 0.1 if _NUM.search(s) else -0.1
             elif atype == "date":
                 cue = 0.1 if _YEAR_OR_DATE.search(s) else -0.1
             elif atype == "name":
-                cue = 0.05 if _NAME.search(s) else -0.05
+                cue = 0.05 if _NAME.search(s) else -0.1
+            if money and atype == "number":
+                cue += 0.05 if _MONEY.search(s) else -0.05
             prior = 0.08 / (1 + hi)
             year_pen = -0.25 if h.year_match is False else 0.0
-            cands.append(Candidate(hi, s, lex=cov + cue + prior + year_pen, cov=cov, cue=cue + year_pen))
+            cands.append(Candidate(hi, s, lex=cov + cue + prior + year_pen + NOVELTY * novelty, cov=cov,
+                                   cue=cue + year_pen, novelty=novelty))
     return cands
 
 
@@ -228,7 +257,7 @@ def _score(question: str, cands: list[Candidate], qvec: np.ndarray | None, embed
     for i, c in enumerate(top):
         c.sim = float(sims[i]) if sims is not None else 0.0
         if sims is not None:
-            c.score = 0.45 * c.cov + 0.55 * c.sim + c.cue + 0.08 / (1 + c.hit_index)
+            c.score = 0.45 * c.cov + 0.55 * c.sim + c.cue + 0.08 / (1 + c.hit_index) + NOVELTY * c.novelty
             c.evidence = 0.5 * min(c.cov, 1.0) + 0.5 * max(c.sim, 0.0) + min(c.cue, 0.0)
         else:
             c.score = c.lex

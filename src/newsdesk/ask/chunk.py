@@ -27,7 +27,9 @@ from dataclasses import dataclass
 
 from newsdesk.store.documents import ChunkRow
 
-_SEPARATORS = ["\n\n", "\n", "(?<=[.!?…])[\"'”’)\\]]*\\s+", " "]
+# paragraphs, then sentences (so hard-wrapped lines are not cut mid-sentence), then lines, then words
+_SEPARATORS = ["\n\n", "(?<=[.!?…])[\"'”’)\\]]*\\s+", "\n", " "]
+_SENT_LEVEL = 1
 _SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
@@ -60,7 +62,7 @@ def _split(text: str, start: int, size: int, level: int) -> list[Piece]:
     sep = _SEPARATORS[level]
     out: list[Piece] = []
     pos = 0
-    bounds = [m.end() for m in re.finditer(sep if level == 2 else re.escape(sep), text)]
+    bounds = [m.end() for m in re.finditer(sep if level == _SENT_LEVEL else re.escape(sep), text)]
     for b in bounds + [len(text)]:
         part = text[pos:b]
         if part:
