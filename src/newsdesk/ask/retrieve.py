@@ -10,8 +10,9 @@ children of the parent-child layout and returns their ~2000-char parents.
 Filters (kind, source/feed, tag, year, date range) are hard SQL filters applied
 to both retrievers. In addition, years written in the question itself
 ("in 2021", "the 2023 report") are a *soft* scope: documents whose date is
-known (front matter, PDF metadata, title) and matches are boosted, those with a
-known different year are demoted, undated ones are left alone. This is what
+known (front matter, PDF metadata, title) and matches are boosted; those with a
+known different year are demoted unless the passage itself mentions the year
+(a 2024 report about 2023 data stays neutral); undated ones are left alone. This is what
 lets the desk tell a 2021 report from a 2023 one.
 
 For the evaluation harness, ``index_corpus`` + ``retrieve_ids`` run the three
@@ -177,10 +178,13 @@ def retrieve(store: Any, config: Config, query: str, *, k: int = 5, filters: Fil
             cy = _confident_year(d)
             if cy is not None:
                 ym = cy in years
-                if mode in ("hybrid", "bm25"):
-                    s = s * (1.6 if ym else 0.5)
-                else:
-                    s = s + (0.1 if ym else -0.1)
+                if not ym and any(str(y) in ch["text"] for y in years):
+                    ym = None  # the passage talks about that year (e.g. a 2024 report on 2023 data): neutral
+                if ym is not None:
+                    if mode in ("hybrid", "bm25"):
+                        s = s * (1.6 if ym else 0.5)
+                    else:
+                        s = s + (0.1 if ym else -0.1)
         year_match[cid] = ym
         scored.append((s, cid))
     scored.sort(key=lambda x: -x[0])
