@@ -20,6 +20,7 @@ BENCHES = {
     "summarizer": "bench_summarizer.py",
     "embedding": "bench_embed.py",
     "latency": "bench_latency.py",
+    "hnsw_recall": "bench_hnsw_recall.py",
 }
 
 
