@@ -243,14 +243,16 @@ def _candidates(question: str, hits: Sequence[Hit], weights: dict[str, float], a
 
 
 def _score(question: str, cands: list[Candidate], qvec: np.ndarray | None, embedder: Any,
-           hits: Sequence[Hit], top_m: int = 12) -> None:
+           hits: Sequence[Hit], top_m: int = 8) -> None:
     """Final score and evidence for the best lexical candidates (embedding similarity computed once, batched)."""
     cands.sort(key=lambda c: -c.lex)
     top = cands[:top_m]
     sims = None
     if qvec is not None and embedder is not None and top:
         try:
-            vecs = embedder.embed([c.text for c in top])
+            from newsdesk.ask.embed import embed_cached
+
+            vecs = embed_cached(embedder, [c.text for c in top])
             sims = vecs @ qvec.astype(np.float32)
         except Exception:
             sims = None

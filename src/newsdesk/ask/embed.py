@@ -187,3 +187,18 @@ def embed_query(embedder: Embedder, text: str) -> np.ndarray:
             _QUERY_CACHE.clear()
         _QUERY_CACHE[key] = v
     return v
+
+
+_TEXT_CACHE: dict[tuple[str, str], np.ndarray] = {}
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed ``texts`` reusing vectors computed earlier in this process (answer-time sentence vectors)."""
+    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _TEXT_CACHE]
+    if missing:
+        vecs = embedder.embed(missing)
+        if len(_TEXT_CACHE) > 20000:
+            _TEXT_CACHE.clear()
+        for t, v in zip(missing, vecs):
+            _TEXT_CACHE[(embedder.name, t)] = v
+    return np.vstack([_TEXT_CACHE[(embedder.name, t)] for t in texts])
