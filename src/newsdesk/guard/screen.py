@@ -21,6 +21,7 @@ Two flags:
 
 from __future__ import annotations
 
+import html as _html
 import re
 from typing import TYPE_CHECKING
 
@@ -30,31 +31,44 @@ if TYPE_CHECKING:
 PROMPT_INJECTION = "prompt_injection"
 HIDDEN_TEXT = "hidden_text"
 
-_INJECTION_PATTERNS = [
+# (pattern, trigger words): each pattern can only match text whose lower-cased
+# form contains at least one of its trigger substrings. The triggers are a cheap
+# pre-filter (``str in str``); the regex decides. Keep them in step when editing.
+_INJECTION_SPECS: list[tuple[str, tuple[str, ...]]] = [
     # "ignore all previous instructions", "ignore the prior prompt", "forget your earlier rules"
-    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*"
-    r"(?:previous|prior|preceding|above|earlier|former|original|system)\s+"
-    r"(?:instructions?|prompts?|rules|directions|guidelines|messages?|context|commands?)\b",
-    r"\bdisregard\s+(?:all\s+|everything\s+)?(?:the\s+)?(?:above|foregoing|previous)\b",
-    r"\bignore\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b",
+    (r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*"
+     r"(?:previous|prior|preceding|above|earlier|former|original|system)\s+"
+     r"(?:instructions?|prompts?|rules|directions|guidelines|messages?|context|commands?)\b",
+     ("ignore", "disregard", "forget", "override", "bypass")),
+    (r"\bdisregard\s+(?:all\s+|everything\s+)?(?:the\s+)?(?:above|foregoing|previous)\b", ("disregard",)),
+    (r"\bignore\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b", ("ignore",)),
     # role reassignment addressed to the model: "you are now DAN", "from now on you are"
-    r"\byou\s+are\s+now\s+(?:a|an|the|in|my|DAN|acting|going|free|unrestricted|jailbroken)\b",
-    r"\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must|should)\b",
-    r"\b(?:reveal|print|show|output|repeat|leak)\s+(?:your|the)\s+(?:hidden\s+|initial\s+|original\s+)?system\s+prompt\b",
-    r"\bsystem\s+prompt\s*:",
-    r"\bnew\s+(?:system\s+)?instructions?\s*:",
-    r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b",
-    r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b",
-    r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
-    r"\b(?:AI|assistants?|language\s+models?|LLMs?|chatbots?|bots?|agents?|crawlers?)\s+(?:that\s+(?:is|are)\s+)?reading\s+this\b",
+    (r"\byou\s+are\s+now\s+(?:a|an|the|in|my|DAN|acting|going|free|unrestricted|jailbroken)\b", ("now",)),
+    (r"\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must|should)\b", ("now",)),
+    (r"\b(?:reveal|print|show|output|repeat|leak)\s+(?:your|the)\s+(?:hidden\s+|initial\s+|original\s+)?system\s+prompt\b",
+     ("prompt",)),
+    (r"\bsystem\s+prompt\s*:", ("prompt",)),
+    (r"\bnew\s+(?:system\s+)?instructions?\s*:", ("instruction",)),
+    (r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b", ("act",)),
+    (r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b", ("pretend",)),
+    (r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
+     ("must", "should")),
+    (r"\b(?:AI|assistants?|language\s+models?|LLMs?|chatbots?|bots?|agents?|crawlers?)\s+(?:that\s+(?:is|are)\s+)?reading\s+this\b",
+     ("reading",)),
     # chat-template and instruction-tuning markup
-    r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>",
-    r"\[/?INST\]",
-    r"<<\s*/?SYS\s*>>",
-    r"(?:^|\n)\s*#{2,}\s*(?:Instruction|System|Response|Input)s?\s*:?\s*(?:\n|$)",
-    r"(?:^|\n)\s*(?:system|assistant)\s*:\s*you\b",
+    (r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>", ("<|",)),
+    (r"\[/?INST\]", ("inst]",)),
+    (r"<<\s*/?SYS\s*>>", ("<<",)),
+    (r"(?:^|\n)\s*#{2,}\s*(?:Instruction|System|Response|Input)s?\s*:?\s*(?:\n|$)", ("##",)),
+    (r"(?:^|\n)\s*(?:system|assistant)\s*:\s*you\b", ("system", "assistant")),
 ]
+_INJECTION_PATTERNS = [p for p, _ in _INJECTION_SPECS]
+#: All patterns in one alternation (leftmost match wins; ties go to the earlier pattern).
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
+_INJECTION_EACH = [(re.compile(p, re.IGNORECASE), trig) for p, trig in _INJECTION_SPECS]
+#: Characters that re.IGNORECASE matches to an ASCII letter but ``str.lower`` does not
+#: turn into one (dotted/dotless i, long s): text containing them skips the pre-filter.
+_FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -93,6 +107,9 @@ def _hidden_by_style(style: str) -> bool:
 
 def _hidden_html(html: str) -> bool:
     """True when the HTML hides text (non-empty) from a human reader."""
+    low = html.lower()
+    if "style" not in low and "hidden" not in low:
+        return False  # no style/hidden/aria-hidden attribute at all: nothing to parse
     try:
         from selectolax.lexbor import LexborHTMLParser as HTMLParser
     except ImportError:  # pragma: no cover - selectolax is a core dependency
@@ -114,20 +131,57 @@ def _hidden_html(html: str) -> bool:
 
 
 def find_injection(text: str) -> str | None:
-    """The first prompt-injection phrase in ``text``, or None."""
-    m = _INJECTION.search(text or "")
-    return m.group(0).strip() if m else None
+    """The first prompt-injection phrase in ``text``, or None.
+
+    Same result as searching with the combined pattern ``_INJECTION`` (leftmost
+    match, earlier pattern on a tie), but only the patterns whose trigger words
+    occur in the text are run: most news text triggers none or one of them.
+    """
+    if not text:
+        return None
+    if _FOLD_SPECIAL.search(text):
+        m = _INJECTION.search(text)
+        return m.group(0).strip() if m else None
+    low = text.lower()
+    best: re.Match[str] | None = None
+    for pattern, triggers in _INJECTION_EACH:
+        if not any(t in low for t in triggers):
+            continue
+        m = pattern.search(text)
+        if m is not None and (best is None or m.start() < best.start()):
+            best = m
+    return best.group(0).strip() if best else None
+
+
+def _may_inject(text: str) -> bool:
+    """False only when no injection pattern can match ``text`` (trigger-word pre-filter)."""
+    if _FOLD_SPECIAL.search(text):
+        return True
+    low = text.lower()
+    return any(t in low for _, triggers in _INJECTION_SPECS for t in triggers)
 
 
 def screen_text(text: str, html: str | None = None) -> list[str]:
     """Screen cleaned text (and optionally its source HTML); returns the flags found, sorted."""
     flags: set[str] = set()
     text = text or ""
-    if find_injection(text) or (html and find_injection(_visible_or_all_text(html))):
+    if find_injection(text) or (html and _html_may_inject(html) and find_injection(_visible_or_all_text(html))):
         flags.add(PROMPT_INJECTION)
     if _ZERO_WIDTH.search(text) or (html and (_ZERO_WIDTH.search(html) or _hidden_html(html))):
         flags.add(HIDDEN_TEXT)
     return sorted(flags)
+
+
+def _html_may_inject(html: str) -> bool:
+    """Cheap pre-check before parsing ``html`` for injection phrases.
+
+    The parsed text is made of raw text runs (script, style) and entity-decoded
+    runs, so every trigger word it can contain occurs in the raw markup or in
+    its entity-decoded form; when neither has one, parsing cannot find a match.
+    """
+    if _may_inject(html):
+        return True
+    return "&" in html and _may_inject(_html.unescape(html))
 
 
 def _visible_or_all_text(html: str) -> str:
