@@ -33,6 +33,14 @@ _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _MOJIBAKE_HINT = re.compile("\u201a\u00c4|\u00e2\u20ac|\u00c3[\u0080-\u00bf\u0152-\u2122]|\u00c2[\u00a0-\u00bf]")
 _MOJIBAKE_WORD = re.compile(r"[^\s\u201c\u201d\u2018\u2019\ue000\ue001]*(?:\u201a\u00c4|\u00e2\u20ac|\u00c3|\u00c2)[^\s\u201c\u201d\u2018\u2019\ue000\ue001]*")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Text made only of printable ASCII, tab, newline and these characters is left
+# unchanged by ftfy with our settings: no control characters or CR for it to
+# remove, and no byte that could be half of a UTF-8 sequence misread as
+# Windows-1252, Latin-1, Mac Roman or the other legacy code pages ftfy tries
+# (curly quotes, dashes and the ellipsis are never a lead byte's partner there).
+# The private-use block markers of html_to_text are included. Anything else
+# takes the full ftfy pass.
+_FTFY_NEEDED = re.compile("[^\t\n\x20-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\ue000\ue001]")
 
 
 def fix_text(s: str | None) -> str:
@@ -49,7 +57,8 @@ def fix_text(s: str | None) -> str:
         if not _ENTITY.search(s):
             break
         s = _html.unescape(s)
-    s = ftfy.fix_text(s, uncurl_quotes=False, unescape_html=False, normalization="NFC")
+    if _FTFY_NEEDED.search(s):  # cheap check first: ftfy costs ~0.1 ms per item
+        s = ftfy.fix_text(s, uncurl_quotes=False, unescape_html=False, normalization="NFC")
     # Mixed text (real curly quotes next to mojibake) defeats ftfy's whole-string
     # heuristics; repair the remaining damaged words one at a time.
     if _MOJIBAKE_HINT.search(s):
