@@ -246,9 +246,24 @@ def test_demo_briefing_corruptions_fail(demo_home: tuple[Path, dict], tmp_path: 
     failed = next(s for s in b["sections"] if s["status"] in ("failed", "partial"))
     failed["status"], failed["message"], failed["stories"] = "no_updates", "No updates.", []
     code, rep = _eval_file(home, b, tmp_path)
+    # the schema also forbids errors on a no_updates section; the semantic check names the problem
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"failed_shown_as_empty", "schema"}
+    failed["errors"] = []  # hide the failure entirely: the JSON is consistent, the fetch log is not
+    code, rep = _eval_file(home, b, tmp_path)
     assert code == 1 and {v["check"] for v in rep["violations"]} == {"failed_shown_as_empty"}
+    assert "Vault Threat Notes" in rep["violations"][0]["detail"]
 
     b = copy.deepcopy(original)
     next(s for s in _stories(b) if s["id"] == story["id"])["summary"] += " Experts were stunned."
     code, rep = _eval_file(home, b, tmp_path)
     assert code == 1 and {v["check"] for v in rep["violations"]} == {"untraced_summary"}
+
+
+@pytest.mark.slow
+def test_demo_briefing_schema_violation_is_reported(demo_home: tuple[Path, dict], tmp_path: Path) -> None:
+    home, original = demo_home
+    b = copy.deepcopy(original)
+    b["sections"][0]["status"] = "maybe"
+    code, rep = _eval_file(home, b, tmp_path)
+    assert code == 1 and {v["check"] for v in rep["violations"]} == {"schema"}
+    assert "sections/0/status" in rep["violations"][0]["detail"]

@@ -90,7 +90,12 @@ def eval_briefing(
         src = _load_sources(sources)
     elif use_db:
         src = store_lookup(st.store)
-    report = evaluate_briefing(briefing, src)
+    failures = None
+    if use_db:
+        from newsdesk.eval.briefing import store_feed_failures
+
+        failures = store_feed_failures(st.store, briefing.get("generated_at"))
+    report = evaluate_briefing(briefing, src, failures)
     if use_db:
         from newsdesk.monitor import record_run
 

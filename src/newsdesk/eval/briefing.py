@@ -21,6 +21,8 @@ exits non-zero on any violation. Checks:
   traced ``sentences`` (schema v1 keeps both).
 * ``failed_shown_as_empty``: a section whose feeds failed but which reads as
   "No updates." (status ``no_updates``/``empty``).
+* ``schema``: a versioned briefing (``schema_version`` present) must validate
+  against ``schemas/briefing.schema.json``.
 * words and reading time (238 words per minute) are reported, not judged.
 """
 
@@ -173,8 +175,16 @@ def _embedded_sources(briefing: Mapping[str, Any]) -> dict[int, str]:
     return out
 
 
-def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mapping[Any, str] | None = None) -> BriefingReport:
-    """Run every check on a briefing dict. ``sources`` maps item id -> cleaned text (or is a lookup function)."""
+def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mapping[Any, str] | None = None,
+                      feed_failures: Mapping[str, list[str]] | None = None) -> BriefingReport:
+    """Run every check on a briefing dict.
+
+    ``sources`` maps item id -> cleaned text (or is a lookup function).
+    ``feed_failures`` maps section name -> feeds whose fetch had failed when the
+    briefing was built (``store_feed_failures``); with it, a section that hides
+    a failure (no errors listed, "No updates.") is caught even if the JSON
+    itself is consistent.
+    """
     embedded = _embedded_sources(briefing)
     if sources is None:
         lookup: SourceLookup = lambda i: embedded.get(int(i))  # noqa: E731
@@ -199,7 +209,14 @@ def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mappi
         errors = sec.get("errors") or []
         failed_feeds = sec.get("failed_feeds") or []
         failed = bool(errors or failed_feeds) or status in FAILED_STATUSES
-        if failed:
+        hidden = (feed_failures or {}).get(name) or []
+        if hidden and not failed:
+            rep.failed_sections += 1
+            rep.failed_shown_as_empty += 1
+            rep.violations.append(Violation("failed_shown_as_empty", f"section {name!r}",
+                                            f"feed(s) {', '.join(hidden)} failed before this briefing but the section "
+                                            f"lists no error (status {status!r})"))
+        elif failed:
             rep.failed_sections += 1
             if status in EMPTY_STATUSES or (not stories and status == "ok"):
                 rep.failed_shown_as_empty += 1
@@ -266,6 +283,10 @@ def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mappi
             rep.mojibake += 1
             rep.violations.append(Violation("mojibake", where, f"mojibake in {text[:60]!r}"))
 
+    if briefing.get("schema_version") is not None:
+        for err in schema_errors(briefing)[:10]:
+            rep.violations.append(Violation("schema", "briefing", err))
+
     checked = rep.sentences - rep.unverified
     rep.faithfulness = round(rep.verbatim / checked, 4) if checked else (1.0 if rep.sentences == 0 else None)
     rep.words = words
@@ -277,6 +298,42 @@ def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mappi
     if isinstance(filtered, list):
         rep.filtered = [f for f in filtered if isinstance(f, dict)]
     return rep
+
+
+def schema_errors(briefing: Mapping[str, Any]) -> list[str]:
+    """Validation errors against ``schemas/briefing.schema.json`` (empty when valid or no schema shipped)."""
+    import json
+    from importlib import resources
+
+    try:
+        schema = json.loads(resources.files("newsdesk").joinpath("schemas/briefing.schema.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, OSError):
+        return []
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for e in sorted(validator.iter_errors(briefing), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+        out.append(f"{where}: {e.message[:160]}")
+    return out
+
+
+def store_feed_failures(store: Any, at: str | None) -> dict[str, list[str]]:
+    """Section -> feeds whose latest fetch at or before ``at`` (ISO UTC) failed, from the fetch log."""
+    if not at:
+        return {}
+    out: dict[str, list[str]] = {}
+    for feed in store.list_feeds(include_disabled=True):
+        if not feed.section:
+            continue
+        for entry in store.fetch_log(feed_id=feed.id, limit=50):
+            if (entry.get("started_at") or "") > at or entry.get("outcome") == "skipped":
+                continue
+            if entry.get("outcome") == "error":
+                out.setdefault(feed.section, []).append(feed.name)
+            break
+    return out
 
 
 def store_lookup(store: Any) -> SourceLookup:
