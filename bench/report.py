@@ -68,6 +68,14 @@ def main() -> None:
         for name, s in summ["systems"].items():
             out.append(f"| {name} | {s['items_per_second']} | {s['rouge1_f']} | {s['rouge2_f']} | {s['rougeL_f']} | {s['mean_words']} |")
         out += ["", f"Time ratio newsdesk / summa: **{summ['ratio_time_newsdesk_over_summa']}x**.", ""]
+    hr = load("hnsw_recall")
+    if hr:
+        out += ["### HNSW recall vs exact search", "", f"{hr['vectors']:,} vectors; {hr['params']}.", "",
+                "| vectors | recall@10 (ef=100) | recall@10 (ef=400) | build s |", "|---|---|---|---|"]
+        for k in ("random_unit_vectors", "clustered_vectors"):
+            r = hr[k]
+            out.append(f"| {k.replace('_', ' ')} | {r['recall@10_ef100']} | {r['recall@10_ef400']} | {r['build_seconds']} |")
+        out.append("")
     if m:
         out = ["### Machine", "", f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, GPU: {m['gpu']}, Python {m['python']}, "
                f"torch {m['torch']} ({m['torch_threads']} threads), load average at start {m['loadavg_at_start'][0]:.1f}. "
