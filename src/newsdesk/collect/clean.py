@@ -192,9 +192,12 @@ _ESCAPED_TAG = re.compile(r"&lt;/?(?:p|div|br|a|span|b|i|em|strong|img|ul|ol|li|
 def _assemble(raw: str) -> str:
     """Split walker output at block/line markers, repair each piece, join as paragraphs."""
     raw = fix_text(raw.replace("\r", ""))  # once for the whole text: ftfy keeps the private-use markers
+    # Whitespace runs never cross a marker, so collapsing them once for the whole text
+    # equals normalize_space() on every line; each line is then only stripped.
+    raw = _WS.sub(" ", raw)
     paras = []
     for block in raw.split(_B):
-        lines = [normalize_space(x) for x in block.split(_N)]
+        lines = [x.strip() for x in block.split(_N)]
         text = "\n".join(x for x in lines if x)
         if text:
             paras.append(text)
@@ -209,20 +212,34 @@ def html_to_text(html: str | None) -> str:
     elements and tracking pixels are dropped; entities are decoded (also
     double-escaped ones), mojibake is repaired and whitespace normalised.
     """
+    return _html_to_text(html)[0]
+
+
+def _html_to_text(html: str | None) -> tuple[str, str | None]:
+    """``(html_to_text(html), pre-cleaned html or None)``.
+
+    The second value is what :func:`_pre_clean` returns for ``html``, taken from
+    the tree that was parsed for the text anyway; None when the text did not
+    come from parsing ``html`` itself (plain or escaped input).
+    """
     if not html or not html.strip():
-        return ""
+        return "", None
     if "<" not in html and _ESCAPED_TAG.search(html) is None:
         # plain text: keep blank-line paragraph breaks and single newlines
-        return _assemble(html.replace("\n\n", _B).replace("\n", _N))
+        return _assemble(html.replace("\n\n", _B).replace("\n", _N)), None
+    pre: str | None = None
     if _ESCAPED_TAG.search(html) and not _TAG_LIKE.search(html):
         html = _html.unescape(html)  # the whole fragment was escaped one time too many
+        pre = ""  # marks "not the caller's html": nothing to share
     text = ""
     for _ in range(2):
         tree = LexborHTMLParser(html)
         root = tree.body or tree.root
         if root is None:
-            return ""
+            return "", pre or None
         _prune(root)
+        if pre is None:
+            pre = (root.inner_html or "") if tree.body is not None else ""
         text = _assemble(_walk(root))
         # double-escaped markup surfaces as tags after entity decoding: parse once more
         if _TAG_LIKE.search(text):
@@ -231,7 +248,15 @@ def html_to_text(html: str | None) -> str:
             )
             continue
         break
-    return text
+    return text, pre or None
+
+
+def html_to_text_and_sanitize(html: str, base_url: str | None = None) -> tuple[str, str]:
+    """``(html_to_text(html), sanitize_html(html, base_url))`` parsing ``html`` once instead of twice."""
+    text, pre = _html_to_text(html)
+    if pre is None:
+        return text, sanitize_html(html, base_url=base_url)
+    return text, _nh3_clean(pre, base_url)
 
 
 # --------------------------------------------------------------------------- sanitising
@@ -274,7 +299,13 @@ def sanitize_html(html: str | None, base_url: str | None = None) -> str:
     """
     if not html or not html.strip():
         return ""
-    html = _pre_clean(html)
+    return _nh3_clean(_pre_clean(html), base_url)
+
+
+def _nh3_clean(html: str, base_url: str | None) -> str:
+    """The nh3 allowlist pass of :func:`sanitize_html` on already pre-cleaned HTML."""
+    if not html.strip():
+        return ""
     if base_url and urlsplit(base_url).scheme in {"http", "https", "file"}:
         url_relative: object = lambda u: urljoin(base_url, u)  # noqa: E731
     else:

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import feedparser
 from charset_normalizer import from_bytes
 
-from newsdesk.collect.clean import canonical_url, content_hash, fix_text, html_to_text, sanitize_html
+from newsdesk.collect.clean import canonical_url, content_hash, fix_text, html_to_text, html_to_text_and_sanitize
 from newsdesk.errors import FeedError
 from newsdesk.models import ItemRecord
 
@@ -158,8 +158,7 @@ def build_record(*, guid: str | None, title: str | None, link: str | None, autho
         raw_html = text
         text = None
     if raw_html is not None:
-        body_text = html_to_text(raw_html)
-        content_html = sanitize_html(raw_html, base_url=link or base_url)
+        body_text, content_html = html_to_text_and_sanitize(raw_html, base_url=link or base_url)
     else:
         body_text = html_to_text(text or "")  # plain text: entities, mojibake, whitespace
         content_html = "".join(f"<p>{_esc(p)}</p>" for p in body_text.split("\n\n") if p)
