@@ -31,41 +31,50 @@ if TYPE_CHECKING:
 PROMPT_INJECTION = "prompt_injection"
 HIDDEN_TEXT = "hidden_text"
 
-# (pattern, trigger words): each pattern can only match text whose lower-cased
-# form contains at least one of its trigger substrings. The triggers are a cheap
-# pre-filter (``str in str``); the regex decides. Keep them in step when editing.
-_INJECTION_SPECS: list[tuple[str, tuple[str, ...]]] = [
+# (pattern, trigger groups): a pattern can only match text whose lower-cased form
+# contains, for EVERY group, at least one of the group's substrings (each group
+# lists literal words the pattern requires; the rarest group comes first so the
+# check usually stops there). The groups are a cheap pre-filter (``str in str``);
+# the regex decides. Keep them in step when editing a pattern.
+_INJECTION_SPECS: list[tuple[str, tuple[tuple[str, ...], ...]]] = [
     # "ignore all previous instructions", "ignore the prior prompt", "forget your earlier rules"
     (r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*"
      r"(?:previous|prior|preceding|above|earlier|former|original|system)\s+"
      r"(?:instructions?|prompts?|rules|directions|guidelines|messages?|context|commands?)\b",
-     ("ignore", "disregard", "forget", "override", "bypass")),
-    (r"\bdisregard\s+(?:all\s+|everything\s+)?(?:the\s+)?(?:above|foregoing|previous)\b", ("disregard",)),
-    (r"\bignore\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b", ("ignore",)),
+     (("ignore", "disregard", "forget", "override", "bypass"),
+      ("previous", "prior", "preceding", "above", "earlier", "former", "original", "system"),
+      ("instruction", "prompt", "rules", "direction", "guideline", "message", "context", "command"))),
+    (r"\bdisregard\s+(?:all\s+|everything\s+)?(?:the\s+)?(?:above|foregoing|previous)\b",
+     (("disregard",), ("above", "foregoing", "previous"))),
+    (r"\bignore\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b", (("ignore",), ("above",))),
     # role reassignment addressed to the model: "you are now DAN", "from now on you are"
-    (r"\byou\s+are\s+now\s+(?:a|an|the|in|my|DAN|acting|going|free|unrestricted|jailbroken)\b", ("now",)),
-    (r"\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must|should)\b", ("now",)),
+    (r"\byou\s+are\s+now\s+(?:a|an|the|in|my|DAN|acting|going|free|unrestricted|jailbroken)\b",
+     (("now",), ("you",), ("are",))),
+    (r"\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must|should)\b", (("now",), ("from",), ("you",))),
     (r"\b(?:reveal|print|show|output|repeat|leak)\s+(?:your|the)\s+(?:hidden\s+|initial\s+|original\s+)?system\s+prompt\b",
-     ("prompt",)),
-    (r"\bsystem\s+prompt\s*:", ("prompt",)),
-    (r"\bnew\s+(?:system\s+)?instructions?\s*:", ("instruction",)),
-    (r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b", ("act",)),
-    (r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b", ("pretend",)),
+     (("prompt",), ("system",), ("reveal", "print", "show", "output", "repeat", "leak"))),
+    (r"\bsystem\s+prompt\s*:", (("prompt",), ("system",), (":",))),
+    (r"\bnew\s+(?:system\s+)?instructions?\s*:", (("instruction",), ("new",), (":",))),
+    (r"(?:^|\n)\s*act\s+as\s+(?:a|an|the|if|my)\b", (("act",), ("as",))),
+    (r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b", (("pretend",),)),
     (r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
-     ("must", "should")),
+     (("must", "should"), ("ignore", "disregard", "say", "respond", "reply", "output"),
+      ("ai", "assistant", "language", "llm", "chatbot"))),
     (r"\b(?:AI|assistants?|language\s+models?|LLMs?|chatbots?|bots?|agents?|crawlers?)\s+(?:that\s+(?:is|are)\s+)?reading\s+this\b",
-     ("reading",)),
+     (("reading",), ("this",), ("ai", "assistant", "language", "llm", "chatbot", "bot", "agent", "crawler"))),
     # chat-template and instruction-tuning markup
-    (r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>", ("<|",)),
-    (r"\[/?INST\]", ("inst]",)),
-    (r"<<\s*/?SYS\s*>>", ("<<",)),
-    (r"(?:^|\n)\s*#{2,}\s*(?:Instruction|System|Response|Input)s?\s*:?\s*(?:\n|$)", ("##",)),
-    (r"(?:^|\n)\s*(?:system|assistant)\s*:\s*you\b", ("system", "assistant")),
+    (r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>",
+     (("<|",), ("|>",))),
+    (r"\[/?INST\]", (("inst]",),)),
+    (r"<<\s*/?SYS\s*>>", (("<<",), (">>",), ("sys",))),
+    (r"(?:^|\n)\s*#{2,}\s*(?:Instruction|System|Response|Input)s?\s*:?\s*(?:\n|$)",
+     (("##",), ("instruction", "system", "response", "input"))),
+    (r"(?:^|\n)\s*(?:system|assistant)\s*:\s*you\b", (("system", "assistant"), (":",), ("you",))),
 ]
 _INJECTION_PATTERNS = [p for p, _ in _INJECTION_SPECS]
 #: All patterns in one alternation (leftmost match wins; ties go to the earlier pattern).
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
-_INJECTION_EACH = [(re.compile(p, re.IGNORECASE), trig) for p, trig in _INJECTION_SPECS]
+_INJECTION_EACH = [(re.compile(p, re.IGNORECASE), groups) for p, groups in _INJECTION_SPECS]
 #: Characters that re.IGNORECASE matches to an ASCII letter but ``str.lower`` does not
 #: turn into one (dotted/dotless i, long s): text containing them skips the pre-filter.
 _FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
@@ -144,8 +153,8 @@ def find_injection(text: str) -> str | None:
         return m.group(0).strip() if m else None
     low = text.lower()
     best: re.Match[str] | None = None
-    for pattern, triggers in _INJECTION_EACH:
-        if not any(t in low for t in triggers):
+    for pattern, groups in _INJECTION_EACH:
+        if not _triggered(low, groups):
             continue
         m = pattern.search(text)
         if m is not None and (best is None or m.start() < best.start()):
@@ -153,12 +162,23 @@ def find_injection(text: str) -> str | None:
     return best.group(0).strip() if best else None
 
 
+def _triggered(low: str, groups: tuple[tuple[str, ...], ...]) -> bool:
+    """True when every trigger group has a word in ``low`` (the pattern may match)."""
+    for group in groups:
+        for t in group:
+            if t in low:
+                break
+        else:
+            return False
+    return True
+
+
 def _may_inject(text: str) -> bool:
     """False only when no injection pattern can match ``text`` (trigger-word pre-filter)."""
     if _FOLD_SPECIAL.search(text):
         return True
     low = text.lower()
-    return any(t in low for _, triggers in _INJECTION_SPECS for t in triggers)
+    return any(_triggered(low, groups) for _, groups in _INJECTION_SPECS)
 
 
 def screen_text(text: str, html: str | None = None) -> list[str]:
