@@ -90,12 +90,13 @@ def eval_briefing(
         src = _load_sources(sources)
     elif use_db:
         src = store_lookup(st.store)
-    failures = None
+    failures = flags = None
     if use_db:
-        from newsdesk.eval.briefing import store_feed_failures
+        from newsdesk.eval.briefing import store_feed_failures, store_item_flags
 
         failures = store_feed_failures(st.store, briefing.get("generated_at"))
-    report = evaluate_briefing(briefing, src, failures)
+        flags = store_item_flags(st.store)
+    report = evaluate_briefing(briefing, src, failures, flags)
     if use_db:
         from newsdesk.monitor import record_run
 

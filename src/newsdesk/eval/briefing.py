@@ -21,6 +21,10 @@ exits non-zero on any violation. Checks:
   traced ``sentences`` (schema v1 keeps both).
 * ``failed_shown_as_empty``: a section whose feeds failed but which reads as
   "No updates." (status ``no_updates``/``empty``).
+* ``unmarked_flags``: a story whose source item was flagged by screening
+  (``prompt_injection``, ``hidden_text``) but which does not show the flag.
+* ``injection_quoted``: a summary sentence that quotes an instruction aimed
+  at AI systems.
 * ``schema``: a versioned briefing (``schema_version`` present) must validate
   against ``schemas/briefing.schema.json``.
 * words and reading time (238 words per minute) are reported, not judged.
@@ -44,6 +48,7 @@ _MOJIBAKE = re.compile(r"‚Ä[ôùúìîòëéò¶¢]|â€[™œ\x9d˜”“¦
 _WORDY = re.compile(r"[^\W\d_]{2,}")
 _TITLE_NORM = re.compile(r"[^\w]+", re.UNICODE)
 NEAR_DUP_RATIO = 0.9
+SCREEN_FLAGS = {"prompt_injection", "hidden_text"}
 EMPTY_STATUSES = {"no_updates", "empty", "none"}
 FAILED_STATUSES = {"failed", "error", "partial"}
 
@@ -74,6 +79,7 @@ class BriefingReport:
     duplicates: int = 0
     invented_on_title_only: int = 0
     untraced: int = 0
+    unmarked_flags: int = 0
     failed_sections: int = 0
     failed_shown_as_empty: int = 0
     filtered: list[dict[str, Any]] = field(default_factory=list)
@@ -176,15 +182,19 @@ def _embedded_sources(briefing: Mapping[str, Any]) -> dict[int, str]:
 
 
 def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mapping[Any, str] | None = None,
-                      feed_failures: Mapping[str, list[str]] | None = None) -> BriefingReport:
+                      feed_failures: Mapping[str, list[str]] | None = None,
+                      item_flags: Callable[[int], "list[str] | None"] | None = None) -> BriefingReport:
     """Run every check on a briefing dict.
 
     ``sources`` maps item id -> cleaned text (or is a lookup function).
     ``feed_failures`` maps section name -> feeds whose fetch had failed when the
     briefing was built (``store_feed_failures``); with it, a section that hides
     a failure (no errors listed, "No updates.") is caught even if the JSON
-    itself is consistent.
+    itself is consistent. ``item_flags`` gives the screening flags stored with an
+    item; a story whose sources are flagged must show those flags.
     """
+    from newsdesk.guard.screen import find_injection
+
     embedded = _embedded_sources(briefing)
     if sources is None:
         lookup: SourceLookup = lambda i: embedded.get(int(i))  # noqa: E731
@@ -255,6 +265,23 @@ def evaluate_briefing(briefing: Mapping[str, Any], sources: SourceLookup | Mappi
                     rep.untraced += 1
                     rep.violations.append(Violation("untraced_summary", f"story {sid!r}",
                                                     f"summary text not backed by a traced sentence: {normalize_ws(residue)[:80]!r}"))
+            # screening flags must reach the reader; injected instructions must never be quoted
+            if item_flags is not None:
+                shown = set(st.get("flags") or [])
+                for src in st.get("sources") or []:
+                    if src.get("item_id") is None:
+                        continue
+                    missing = {f for f in (item_flags(int(src["item_id"])) or []) if f in SCREEN_FLAGS} - shown
+                    if missing:
+                        rep.unmarked_flags += 1
+                        rep.violations.append(Violation("unmarked_flags", f"story {sid!r}",
+                                                        f"item {src['item_id']} is flagged {sorted(missing)} but the story does not show it"))
+                        break
+            for text, _ in _summary_sentences(st):
+                phrase = find_injection(text)
+                if phrase:
+                    rep.violations.append(Violation("injection_quoted", f"story {sid!r}",
+                                                    f"summary quotes an instruction aimed at AI systems: {phrase!r}"))
             # faithfulness and invented text
             for text, item_id in _summary_sentences(st):
                 if not text.strip():
@@ -334,6 +361,16 @@ def store_feed_failures(store: Any, at: str | None) -> dict[str, list[str]]:
                 out.setdefault(feed.section, []).append(feed.name)
             break
     return out
+
+
+def store_item_flags(store: Any) -> Callable[[int], "list[str] | None"]:
+    """Screening flags stored with an item (``None`` when the item is unknown)."""
+
+    def get(item_id: int) -> list[str] | None:
+        item = store.get_item(int(item_id))
+        return None if item is None else list(item.flags or [])
+
+    return get
 
 
 def store_lookup(store: Any) -> SourceLookup:
