@@ -148,7 +148,7 @@ def find_injection(text: str) -> str | None:
     """
     if not text:
         return None
-    if _FOLD_SPECIAL.search(text):
+    if not text.isascii() and _FOLD_SPECIAL.search(text):
         m = _INJECTION.search(text)
         return m.group(0).strip() if m else None
     low = text.lower()
@@ -175,10 +175,14 @@ def _triggered(low: str, groups: tuple[tuple[str, ...], ...]) -> bool:
 
 def _may_inject(text: str) -> bool:
     """False only when no injection pattern can match ``text`` (trigger-word pre-filter)."""
-    if _FOLD_SPECIAL.search(text):
+    if not text.isascii() and _FOLD_SPECIAL.search(text):
         return True
     low = text.lower()
     return any(_triggered(low, groups) for _, groups in _INJECTION_SPECS)
+
+
+def _has_zero_width(s: str) -> bool:
+    return not s.isascii() and _ZERO_WIDTH.search(s) is not None  # ASCII text cannot hold one
 
 
 def screen_text(text: str, html: str | None = None) -> list[str]:
@@ -187,7 +191,7 @@ def screen_text(text: str, html: str | None = None) -> list[str]:
     text = text or ""
     if find_injection(text) or (html and _html_may_inject(html) and find_injection(_visible_or_all_text(html))):
         flags.add(PROMPT_INJECTION)
-    if _ZERO_WIDTH.search(text) or (html and (_ZERO_WIDTH.search(html) or _hidden_html(html))):
+    if _has_zero_width(text) or (html and (_has_zero_width(html) or _hidden_html(html))):
         flags.add(HIDDEN_TEXT)
     return sorted(flags)
 
