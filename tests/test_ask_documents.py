@@ -185,3 +185,30 @@ def test_cli_add_list_remove_with_broken_pdf(home: Path, tmp_path: Path) -> None
     assert len(json.loads(res.stdout)) == 4
     res = runner.invoke(app, ["--home", str(home), "docs", "remove", "999"])
     assert res.exit_code == 2
+
+
+def test_web_page_url_is_fetched_and_extracted(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = build_corpus(tmp_path / "site")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/edge-cache.html"
+        doc = D.load_one(url)
+        assert doc.source == url and doc.url == url
+        assert doc.title == "Why we moved our edge cache to SQLite"
+        assert "1,200 requests per second" in doc.text
+        pdf = D.load_one(f"http://127.0.0.1:{srv.server_address[1]}/library-2021.pdf")
+        assert [s.page for s in pdf.segments] == [1, 2]
+        with pytest.raises(DocumentError) as e:
+            D.load_one(f"http://127.0.0.1:{srv.server_address[1]}/missing.html")
+        assert "missing.html" in str(e.value) and "\n" not in str(e.value)
+    finally:
+        srv.shutdown()
+        srv.server_close()

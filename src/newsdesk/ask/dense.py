@@ -54,6 +54,7 @@ class DenseIndex:
         self.hnsw: Any = None
         self.id_set: set[int] = set()
         self.kind = "empty"
+        self._lock = threading.Lock()
 
     @classmethod
     def get(cls, docs: DocumentStore, role: str, model: str, index_dir: Path | None = None) -> "DenseIndex":
@@ -74,16 +75,18 @@ class DenseIndex:
         return base.with_suffix(".bin"), base.with_suffix(".json")
 
     def refresh(self) -> None:
-        """Reload or rebuild when the layer changed since the last load."""
+        """Reload or rebuild when the layer changed since the last load (one thread at a time)."""
         state = self.docs.layer_state(self.role)
         if state == self.state:
             return
-        count = state[0]
-        if count <= EXACT_MAX:
-            self._load_exact()
-        else:
-            self._load_hnsw(state)
-        self.state = state
+        with self._lock:
+            if state == self.state:
+                return
+            if state[0] <= EXACT_MAX:
+                self._load_exact()
+            else:
+                self._load_hnsw(state)
+            self.state = state
 
     def _load_exact(self) -> None:
         self.ids, self.vecs = self.docs.layer_vectors(self.role, self.model)
