@@ -243,7 +243,7 @@ def _candidates(question: str, hits: Sequence[Hit], weights: dict[str, float], a
 
 
 def _score(question: str, cands: list[Candidate], qvec: np.ndarray | None, embedder: Any,
-           hits: Sequence[Hit], top_m: int = 8) -> None:
+           hits: Sequence[Hit], top_m: int = 5) -> None:
     """Final score and evidence for the best lexical candidates (embedding similarity computed once, batched)."""
     cands.sort(key=lambda c: -c.lex)
     top = cands[:top_m]
