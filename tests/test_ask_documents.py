@@ -212,3 +212,29 @@ def test_web_page_url_is_fetched_and_extracted(tmp_path: Path) -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_cli_ask_json_and_abstention(home: Path, tmp_path: Path) -> None:
+    from newsdesk.cli.main import app
+
+    (home / "newsdesk.toml").write_text('[embeddings]\nbackend = "none"\n', encoding="utf-8")
+    root = build_corpus(tmp_path / "c")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--home", str(home), "add", str(root)]).exit_code == 0
+    res = runner.invoke(app, ["--home", str(home), "ask", "How often should a compost pile be turned?", "--json"])
+    out = json.loads(res.stdout)
+    assert set(out) == {"question", "answer", "abstained", "path", "sentences", "citations", "timings_ms", "flags"}
+    assert not out["abstained"] and "every two weeks" in out["answer"]
+    assert out["citations"][0]["url"] == "https://www.youtube.com/watch?v=cmpst000001"
+    res = runner.invoke(app, ["--home", str(home), "ask", "Who won the football world cup in 2022?"])
+    assert res.exit_code == 0 and "I don't know based on your documents." in res.stdout
+    res = runner.invoke(app, ["--home", str(home), "search", "library", "--kind", "nonsense"])
+    assert res.exit_code == 2
+
+
+def test_ensure_index_without_embeddings_returns_notice(bm25_corpus) -> None:
+    from newsdesk.ask.kb import ensure_index
+
+    store, cfg, _ = bm25_corpus
+    notice = ensure_index(store, cfg)
+    assert notice and "BM25" in notice

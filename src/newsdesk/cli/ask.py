@@ -85,6 +85,8 @@ def ask_cmd(
     from newsdesk.ask.answer import ask
 
     st = state(ctx)
+    if st.config.embeddings.backend == "none":
+        st.info("embeddings disabled (embeddings.backend = \"none\"): retrieval is BM25 only")
     res = ask(st.store, st.config, question, k=k, mode="parent" if parent else "chunk",
               filters=_filters(kind, source, tag, year, since, until), llm=False if no_llm else None)
     if as_json:
