@@ -174,13 +174,31 @@ def _looks_like_lines(block: str) -> bool:
     return ends >= len(lines) - (1 if len(lines) >= 4 else 0)
 
 
+def _separate_headings(text: str) -> str:
+    """Put a paragraph break around short unpunctuated lines followed by a capitalised line (PDF headings)."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return text
+    longest = max(len(ln.strip()) for ln in lines)
+    out = []
+    for i, ln in enumerate(lines):
+        st = ln.strip()
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if (st and st[-1] not in _END_PUNCT and len(st) < 0.6 * longest and nxt[:1].isupper()
+                and not st[:1].islower()):
+            out += ["", ln, ""]
+        else:
+            out.append(ln)
+    return "\n".join(out)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage, whitespace-normalised, in order (headings and fragments dropped)."""
     out = []
     bare = "\n".join(_LEAD.sub("", ln.strip()) for ln in text.split("\n"))
     starts = [m.group(0)[-1] for m in re.finditer(r"(?:^|[.!?]\s+)[^\W\d_]", bare, re.M)]
     lower_ok = bool(starts) and sum(c.islower() for c in starts) > len(starts) / 2  # unpunctuated transcripts
-    for block in re.split(r"\n\s*\n", text):
+    for block in re.split(r"\n\s*\n", _separate_headings(text)):
         block = block.strip()
         if not block or block.startswith("#"):
             continue
