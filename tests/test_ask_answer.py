@@ -203,3 +203,22 @@ def test_filters_apply_to_dense_search(model_corpus) -> None:
     store, cfg, _ = model_corpus
     hits = search(store, cfg, "how many visitors came", k=5, mode="dense", filters=Filters(year=2021))
     assert hits and set(_sources(hits)) == {"library-2021.pdf"}
+
+
+def test_beir_style_corpus_bm25(tmp_path: Path) -> None:
+    from ask_helpers import make_config
+    from newsdesk.ask.retrieve import index_corpus
+    from newsdesk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "beir.db")
+    cfg = make_config()
+    cfg.embeddings.backend = "none"
+    corpus = {
+        "d1": {"title": "Glaciers", "text": "Glaciers retreat when summer melt exceeds winter snowfall."},
+        "d2": {"title": "Bees", "text": "Honey bees cluster together to keep the queen warm in winter."},
+        "d3": {"title": "Tides", "text": "Tides are driven mostly by the gravity of the moon."},
+    }
+    index_corpus(store, cfg, corpus)
+    ranked = retrieve_ids(store, cfg, "why do bees cluster in winter", k=2, mode="bm25")
+    assert ranked[0][0] == "d2" and len(ranked) == 2 and ranked[0][1] >= ranked[1][1]
+    store.close()
