@@ -16,6 +16,20 @@ of it this module:
 * keeps a closing quote with the sentence it ends (``"... over." Then``);
 * returns whitespace-normalised sentences (single spaces, stripped), which is
   exactly the form :func:`newsdesk.guard.grounding.is_verbatim` checks.
+
+Speed: pysbd costs about a millisecond per paragraph (hundreds of regexes, one
+per abbreviation it finds). Most of a news paragraph is plain sentences, so a
+paragraph is first cut at *unambiguous* boundaries -- ``word. Next`` where
+``word`` has three or more letters and is none of pysbd's abbreviations, or is
+a number that does not open the paragraph -- and
+only the pieces that still contain a ``.``, ``!`` or ``?`` before their end
+that pysbd does not always mask (a decimal point, the stop after ``Dr``) go
+through pysbd. This gives pysbd's own answer (every rule pysbd applies is local
+to a period, or is excluded): paragraphs with quotes, brackets, ellipses,
+``--``, single-letter initials, odd apostrophes, characters outside Latin
+script or two or more list-like numbers (``1.``, ``2.``) are segmented whole by
+pysbd exactly as before. ``tests/test_brief_sentences.py`` compares both paths
+on generated text.
 """
 
 from __future__ import annotations
@@ -34,6 +48,106 @@ MAX_CHARS = 20000
 
 _local = threading.local()
 
+# Anything pysbd treats with a rule that looks beyond one period: quote and
+# bracket spans, ellipses, em-dash spans ("--"), single-letter initials and
+# alphabetical list items ("a."), apostrophes that are not inside a word, and
+# characters outside printable ASCII / Latin letters / ’ – — (pysbd's own
+# placeholder symbols among them).
+_UNSAFE = re.compile(
+    "[^\x20-\x7e\u00c0-\u024f\u2019\u2013\u2014]|[\"()\\[\\]{}<>`\\\\]|--|\\.\\.|\\. \\."
+    "|(?<!\\S)[A-Za-z]\\.|(?<![A-Za-z])'|'(?![A-Za-z])"
+)
+# A sentence end pysbd always honours: a word of 3+ letters (unless it is an
+# abbreviation) or a number that does not start the paragraph, a full stop, one
+# space, then a capital letter ("grants. Dr", "in 1998. Its").
+_BOUNDARY = re.compile(r"(?:(?<!\S)([A-Za-z][a-z]{2,})|(?<=\s)\d[\d,]*)\. (?=[A-Z])")
+_ROMAN = frozenset("ivxlcdm")
+_SENT_PUNCT = re.compile(r"[.!?]")
+_TOKEN_BEFORE = re.compile(r"(?<!\S)([A-Za-z]+)$")
+_pysbd_words: tuple[frozenset[str], frozenset[str], re.Pattern[str]] | None = None
+
+
+def _pysbd_tables() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    """pysbd's English abbreviations and prepositive abbreviations (lower case), and its numbered-list pattern."""
+    global _pysbd_words
+    if _pysbd_words is None:
+        from pysbd.lang.english import English
+        from pysbd.lists_item_replacer import ListItemReplacer
+
+        ab = English.Abbreviation
+        words = frozenset(
+            a.strip().lower()
+            for a in (*ab.ABBREVIATIONS, *ab.PREPOSITIVE_ABBREVIATIONS, *ab.NUMBER_ABBREVIATIONS)
+        )
+        prepositive = frozenset(a.strip().lower() for a in ab.PREPOSITIVE_ABBREVIATIONS)
+        _pysbd_words = (words, prepositive, re.compile(ListItemReplacer.NUMBERED_LIST_REGEX_1))
+    return _pysbd_words
+
+
+def _pieces(para: str) -> list[str] | None:
+    """``para`` cut at unambiguous sentence ends, or None when pysbd must see it whole."""
+    if _UNSAFE.search(para):
+        return None
+    abbreviations, _prepositive, numbered = _pysbd_tables()
+    if len(numbered.findall(para)) >= 2:
+        return None  # pysbd's numbered-list rule pairs neighbouring numbers across sentences
+    out: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(para):
+        word = (m.group(1) or "").lower()
+        if word and (word in abbreviations or _ROMAN.issuperset(word)):
+            continue
+        out.append(para[start:m.end() - 1])
+        start = m.end()
+    out.append(para[start:])
+    return out
+
+
+def _one_sentence(piece: str) -> bool:
+    """True when pysbd would return ``piece`` (from :func:`_pieces`) as one sentence.
+
+    That holds when every ``.``/``!``/``?`` before its last character is a
+    full stop pysbd always masks: one followed by a digit (``$2.4``), or one
+    after a prepositive title such as ``Dr``, ``St``, ``Gov`` followed by a space.
+    """
+    last = len(piece) - 1
+    for m in _SENT_PUNCT.finditer(piece):
+        i = m.start()
+        if i == last:
+            break
+        if piece[i] != ".":
+            return False
+        nxt = piece[i + 1]
+        if nxt.isdigit() and nxt.isascii():
+            continue
+        if nxt == " ":
+            tok = _TOKEN_BEFORE.search(piece, 0, i)
+            if tok is not None and tok.group(1).lower() in _pysbd_tables()[1]:
+                continue
+        return False
+    return True
+
+
+def _pysbd_segment(para: str) -> list[str]:
+    try:
+        return _segmenter().segment(para)
+    except Exception:  # pragma: no cover - pysbd bug on odd input: fall back to the whole paragraph
+        return [para]
+
+
+def _raw_segments(para: str) -> list[str]:
+    """pysbd's segmentation of ``para``; plain pieces skip pysbd (see module docstring)."""
+    pieces = _pieces(para)
+    if pieces is None:
+        return _pysbd_segment(para)
+    parts: list[str] = []
+    for piece in pieces:
+        if _one_sentence(piece):
+            parts.append(piece)
+        else:
+            parts.extend(_pysbd_segment(piece))
+    return parts
+
 
 def _segmenter():  # type: ignore[no-untyped-def]
     """One pysbd segmenter per thread (it keeps per-call state on the instance)."""
@@ -47,10 +161,7 @@ def _segmenter():  # type: ignore[no-untyped-def]
 
 def _segment(paragraph: str) -> list[str]:
     para = normalize_ws(paragraph)
-    try:
-        parts = _segmenter().segment(para)
-    except Exception:  # pragma: no cover - pysbd bug on odd input: fall back to the whole paragraph
-        parts = [para]
+    parts = _raw_segments(para)
     out: list[str] = []
     for p in parts:
         s = normalize_ws(p)
