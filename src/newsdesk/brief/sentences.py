@@ -27,7 +27,7 @@ that pysbd does not always mask (a decimal point, the stop after ``Dr``) go
 through pysbd. This gives pysbd's own answer (every rule pysbd applies is local
 to a period, or is excluded): paragraphs with quotes, brackets, ellipses,
 ``--``, single-letter initials, odd apostrophes, characters outside Latin
-script or two or more list-like numbers (``1.``, ``2.``) are segmented whole by
+script or consecutive list-like numbers (``1.`` ... ``2.``) are segmented whole by
 pysbd exactly as before. ``tests/test_brief_sentences.py`` compares both paths
 on generated text.
 """
@@ -84,12 +84,26 @@ def _pysbd_tables() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
     return _pysbd_words
 
 
+def _list_pairs(found: list[str]) -> bool:
+    """True when pysbd's numbered-list scan would rewrite any of ``found`` (consecutive neighbours).
+
+    Mirrors ``ListItemReplacer.scan_lists``: an item counts when the next one is
+    one higher, or the previous one is one lower (or 9/0 next to each other).
+    """
+    nums = [int(x) for x in found]
+    for i in range(1, len(nums)):
+        a, b = nums[i - 1], nums[i]
+        if a + 1 == b or b - 1 == a or (b == 0 and a == 9) or (b == 9 and a == 0):
+            return True
+    return False
+
+
 def _pieces(para: str) -> list[str] | None:
     """``para`` cut at unambiguous sentence ends, or None when pysbd must see it whole."""
     if _UNSAFE.search(para):
         return None
     abbreviations, _prepositive, numbered = _pysbd_tables()
-    if len(numbered.findall(para)) >= 2:
+    if _list_pairs(numbered.findall(para)):
         return None  # pysbd's numbered-list rule pairs neighbouring numbers across sentences
     out: list[str] = []
     start = 0
