@@ -29,15 +29,14 @@ class BriefResult:
 
 def write_outputs(b: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write ``YYYY-MM-DD.<ext>`` files atomically (a later run of the same date replaces them)."""
+    from newsdesk.fsutil import atomic_write
     from newsdesk.render import render
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
         path = out_dir / f"{b['date']}.{fmt}"
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(render(b, fmt), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, render(b, fmt))
         paths.append(path)
     return paths
 

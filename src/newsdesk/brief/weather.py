@@ -22,7 +22,7 @@ from __future__ import annotations
 import html as _html
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Iterable
 
 import feedparser

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date as Date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 

@@ -17,7 +17,6 @@ questions only trust real dates.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone

@@ -18,8 +18,6 @@ Rules:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -28,6 +26,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from newsdesk.config import Config, parse_config
+from newsdesk.fsutil import atomic_write
 from newsdesk.errors import ConfigError
 from newsdesk.store import SQLiteStore
 
@@ -91,20 +90,7 @@ def _write_doc(path: Path, doc: tomlkit.TOMLDocument) -> None:
     """Validate, then replace the file atomically (a crash never leaves half a config)."""
     text = tomlkit.dumps(doc)
     parse_config(text, str(path))
-    fd, tmp = tempfile.mkstemp(prefix=".newsdesk-", suffix=".toml", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
 
 
 def _feeds_aot(doc: tomlkit.TOMLDocument) -> AoT:

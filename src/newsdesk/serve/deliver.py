@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.config import Config, EmailConfig, VaultConfig
+from newsdesk.fsutil import atomic_write
 
 
 @dataclass
@@ -101,25 +101,10 @@ def vault_note_path(cfg: VaultConfig, date: str) -> Path:
     return Path(cfg.path).expanduser() / (cfg.folder or "") / f"{date}.md"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_vault(b: dict[str, Any], cfg: VaultConfig) -> DeliveryResult:
     try:
         path = vault_note_path(cfg, b["date"])
-        atomic_write_text(path, _render_markdown(b))
+        atomic_write(path, _render_markdown(b))
     except (OSError, ValueError) as e:
         return DeliveryResult("vault", False, str(e))
     return DeliveryResult("vault", True, f"wrote {path}")

@@ -11,13 +11,13 @@ strings to typed filters) and turns library errors into :class:`ServiceError`
 from __future__ import annotations
 
 import re
-import tempfile
 from datetime import date as date_cls
 from pathlib import Path
 from typing import Any
 
 from newsdesk.collect.subscriptions import feed_dict, list_subscriptions
 from newsdesk.config import Config
+from newsdesk.fsutil import atomic_write
 from newsdesk.errors import NewsdeskError
 from newsdesk.home import Home
 from newsdesk.serve.security import ensure_fetchable
@@ -232,7 +232,7 @@ def update_feed(home: Home, config: Config, store: SQLiteStore, url: str, *, ena
         parse_config(text, str(path))
     except NewsdeskError as e:
         raise ServiceError(str(e), 422) from None
-    _atomic_write(path, text)
+    atomic_write(path, text)
     sync_feeds(load_config(path), store)
     feed = store.get_feed_by_url(url)
     assert feed is not None
@@ -315,7 +315,7 @@ def add_document_file(store: SQLiteStore, config: Config, home: Home, filename: 
     updir = home.root / "uploads"
     updir.mkdir(parents=True, exist_ok=True)
     target = updir / name
-    _atomic_write_bytes(target, data)
+    atomic_write(target, data)
     try:
         doc = load_one(str(target.resolve()), config.fetch)
         return _index_loaded(store, config, doc, tags or [])
@@ -343,20 +343,3 @@ def add_document_url(store: SQLiteStore, config: Config, url: str, tags: list[st
 
 # --- helpers ------------------------------------------------------------------------
 
-def _atomic_write(path: Path, text: str) -> None:
-    _atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    import os
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
