@@ -313,7 +313,8 @@ STARTER_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
 PEMBROKE_WEATHER_URL = "https://weather.gc.ca/rss/city/on-121_e.xml"
 
 
-def _q(s: str) -> str:
+def toml_string(s: str) -> str:
+    """A TOML basic string literal."""
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -335,7 +336,7 @@ def starter_config_text() -> str:
         'location = "Pembroke, Ontario"',
         'section = "Weather"',
         'provider = "environment-canada"',
-        f"url = {_q(PEMBROKE_WEATHER_URL)}",
+        f"url = {toml_string(PEMBROKE_WEATHER_URL)}",
         "",
         "[fetch]",
         "concurrency = 8",
@@ -346,9 +347,20 @@ def starter_config_text() -> str:
         'backend = "none"          # or "openai" (any OpenAI-compatible server) / "sagemaker"',
         "",
     ]
-    for order, (name, emoji, feeds) in enumerate(STARTER_SECTIONS, start=1):
-        lines += ["[[sections]]", f"name = {_q(name)}", f"emoji = {_q(emoji)}", f"order = {order}", ""]
-    for name, _emoji, feeds in STARTER_SECTIONS:
-        for title, url in feeds:
-            lines += ["[[feeds]]", f"url = {_q(url)}", f"section = {_q(name)}", f"title = {_q(title)}", ""]
+    lines += sections_and_feeds_toml(STARTER_SECTIONS)
     return "\n".join(lines)
+
+
+def sections_and_feeds_toml(sections: list[tuple[str, str, list[tuple[str, str]]]]) -> list[str]:
+    """``[[sections]]`` (in the given order) then ``[[feeds]]`` blocks, as TOML lines.
+
+    ``sections`` is a list of ``(name, emoji, [(feed title, feed url), ...])``, the shape of
+    :data:`STARTER_SECTIONS`; the demo config reuses it with ``file://`` feeds.
+    """
+    lines: list[str] = []
+    for order, (name, emoji, _feeds) in enumerate(sections, start=1):
+        lines += ["[[sections]]", f"name = {toml_string(name)}", f"emoji = {toml_string(emoji)}", f"order = {order}", ""]
+    for name, _emoji, feeds in sections:
+        for title, url in feeds:
+            lines += ["[[feeds]]", f"url = {toml_string(url)}", f"section = {toml_string(name)}", f"title = {toml_string(title)}", ""]
+    return lines

@@ -18,7 +18,7 @@ from datetime import date
 from importlib.resources import files
 from pathlib import Path
 
-from newsdesk.config import STARTER_SECTIONS
+from newsdesk.config import STARTER_SECTIONS, sections_and_feeds_toml, toml_string
 
 #: Directory holding ``feeds/``, ``docs/``, ``weather/`` and ``questions.json``.
 DATA_DIR: Path = Path(str(files("newsdesk.demo") / "data"))
@@ -88,10 +88,6 @@ def demo_date() -> date:
     return DEMO_DATE
 
 
-def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def demo_config_text(data_dir: Path = DATA_DIR) -> str:
     """A complete ``newsdesk.toml`` pointing at the demo feeds in *data_dir* via ``file://`` URLs.
 
@@ -120,7 +116,7 @@ def demo_config_text(data_dir: Path = DATA_DIR) -> str:
         'location = "Pembroke, Ontario"',
         'section = "Weather"',
         'provider = "environment-canada"',
-        f"url = {_q(weather_url)}",
+        f"url = {toml_string(weather_url)}",
         "",
         "[fetch]",
         "concurrency = 4",
@@ -130,10 +126,8 @@ def demo_config_text(data_dir: Path = DATA_DIR) -> str:
         'backend = "none"',
         "",
     ]
-    for order, (name, emoji, _feeds) in enumerate(STARTER_SECTIONS, start=1):
-        lines += ["[[sections]]", f"name = {_q(name)}", f"emoji = {_q(emoji)}", f"order = {order}", ""]
-    for name, _emoji, _feeds in STARTER_SECTIONS:
-        for fname, title in DEMO_FEEDS.get(name, []):
-            url = (feeds_dir / fname).as_uri()
-            lines += ["[[feeds]]", f"url = {_q(url)}", f"section = {_q(name)}", f"title = {_q(title)}", ""]
+    lines += sections_and_feeds_toml([
+        (name, emoji, [(title, (feeds_dir / fname).as_uri()) for fname, title in DEMO_FEEDS.get(name, [])])
+        for name, emoji, _feeds in STARTER_SECTIONS
+    ])
     return "\n".join(lines)
