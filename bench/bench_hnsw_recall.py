@@ -1,7 +1,7 @@
 """How much of the HNSW recall loss in bench_latency is the random vectors?
 
-Builds hnswlib indexes with newsdesk's parameters (M=16, ef_construction=200,
-ef=100; see ``ask/dense.py``) over (a) uniformly random unit vectors, as in
+Builds hnswlib indexes with newsdesk's parameters (``HNSW_M``,
+``HNSW_EF_CONSTRUCTION``, ``HNSW_EF_SEARCH`` from ``ask/dense.py``) over (a) uniformly random unit vectors, as in
 bench_latency, and (b) clustered vectors (1,000 centres, each point a centre
 plus noise), closer to how real sentence embeddings are distributed, and
 measures recall@10 against exact search. Queries are drawn the same way as
@@ -24,20 +24,22 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def recall(data: np.ndarray, queries: np.ndarray, ef: int = 100) -> dict:
+def recall(data: np.ndarray, queries: np.ndarray) -> dict:
     import hnswlib
+
+    from newsdesk.ask.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
     t0 = time.perf_counter()
     idx = hnswlib.Index(space="cosine", dim=DIM)
-    idx.init_index(max_elements=len(data), ef_construction=200, M=16)
+    idx.init_index(max_elements=len(data), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M)
     idx.add_items(data, np.arange(len(data)))
     build = time.perf_counter() - t0
     out = {"build_seconds": round(build, 2)}
     exact = np.argsort(-(queries @ data.T), axis=1)[:, :10]
-    for e in (ef, 400):
+    for name, e in (("newsdesk_ef", HNSW_EF_SEARCH), ("ef_800", 800)):
         idx.set_ef(e)
         labels, _ = idx.knn_query(queries, k=10)
-        out[f"recall@10_ef{e}"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(labels, exact)])), 4)
+        out[f"recall@10_{name}"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(labels, exact)])), 4)
     return out
 
 
@@ -50,7 +52,9 @@ def run(quick: bool) -> dict:
     assign = rng.integers(0, 1000, n)
     clus = _unit(centres[assign] + 0.9 * rng.standard_normal((n, DIM)))
     clus_q = _unit(centres[rng.integers(0, 1000, 50)] + 0.9 * rng.standard_normal((50, DIM)))
-    return {"vectors": n, "params": "M=16, ef_construction=200, ef=100 (newsdesk); ef=400 for comparison",
+    from newsdesk.ask.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+
+    return {"vectors": n, "params": f"M={HNSW_M}, ef_construction={HNSW_EF_CONSTRUCTION}, ef={HNSW_EF_SEARCH} (newsdesk); ef=800 for comparison",
             "random_unit_vectors": recall(rand, rand_q), "clustered_vectors": recall(clus, clus_q)}
 
 
