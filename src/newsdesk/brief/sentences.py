@@ -26,7 +26,7 @@ only the pieces that still contain a ``.``, ``!`` or ``?`` before their end
 that pysbd does not always mask (a decimal point, the stop after ``Dr``) go
 through pysbd. This gives pysbd's own answer (every rule pysbd applies is local
 to a period, or is excluded): paragraphs with quotes, brackets, ellipses,
-``--``, single-letter initials, odd apostrophes, characters outside Latin
+``--``, single-letter initials, apostrophes not after a letter, characters outside Latin
 script or consecutive list-like numbers (``1.`` ... ``2.``) are segmented whole by
 pysbd exactly as before. ``tests/test_brief_sentences.py`` compares both paths
 on generated text.
@@ -50,12 +50,12 @@ _local = threading.local()
 
 # Anything pysbd treats with a rule that looks beyond one period: quote and
 # bracket spans, ellipses, em-dash spans ("--"), single-letter initials and
-# alphabetical list items ("a."), apostrophes that are not inside a word, and
+# alphabetical list items ("a."), apostrophes that do not follow a letter, and
 # characters outside printable ASCII / Latin letters / ’ – — (pysbd's own
 # placeholder symbols among them).
 _UNSAFE = re.compile(
     "[^\x20-\x7e\u00c0-\u024f\u2019\u2013\u2014]|[\"()\\[\\]{}<>`\\\\]|--|\\.\\.|\\. \\."
-    "|(?<!\\S)[A-Za-z]\\.|(?<![A-Za-z])'|'(?![A-Za-z])"
+    "|(?<!\\S)[A-Za-z]\\.|(?<![A-Za-z])'"
 )
 # A sentence end pysbd always honours: a word of 3+ letters (unless it is an
 # abbreviation) or a number that does not start the paragraph, a full stop, one
