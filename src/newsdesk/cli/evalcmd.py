@@ -158,7 +158,8 @@ def eval_retrieval(
     if as_json:
         print_json(report.to_dict())
         return
-    t = Table(title=f"retrieval: {dataset} ({report.docs} docs, {report.queries} queries)")
+    t = Table(title=f"retrieval: {dataset} ({report.docs} docs, {report.queries} queries)",
+              caption="ms/query: mean; query vectors are memoised, so modes after the first dense one skip encoding")
     for col in ("mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "ms/query"):
         t.add_column(col, justify="right" if col != "mode" else "left")
     for mode, m in report.modes.items():
