@@ -101,12 +101,49 @@ _BOILERPLATE: list[re.Pattern[str]] = [
 _MOJIBAKE = re.compile(r"‚Ä[ôùúìîòëé¶¢]|â€|Ã[©¨¢ª«®´¶¼½¾§±³]|Â[·°©®«»]|[,.;:!?]†|&#?\w+;")
 
 
+# Literal words (lower case) at least one of which a case-insensitive pattern
+# above needs in order to match: a cheap ``in`` test skips the regex otherwise.
+# Patterns not listed here always run.
+_BOILERPLATE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    r"\b(read|see) (more|the full (story|article|report|post|piece))\b": ("read ", "see "),
+    r"\b(continue|keep) reading\b": ("reading",),
+    r"\bclick here\b": ("click here",),
+    r"\b(subscribe|sign[- ]up|newsletters?|unsubscribe|inbox)\b": ("subscribe", "sign", "newsletter", "inbox"),
+    r"\b(follow us|like us on|share (this|on)|tweet this|share your|join the conversation)\b":
+        ("follow us", "like us on", "share ", "tweet this", "join the conversation"),
+    r"\bdownload (our|the) app\b": ("download ",),
+    r"\bappeared first on\b": ("appeared first on",),
+    r"\b(originally|first) published (on|in|by|at)\b": ("published ",),
+    r"\b(all rights reserved|copyright ©|©)": ("all rights reserved", "©"),
+    r"\((photo|image)[^)]*\)": ("(photo", "(image"),
+    r"\b(getty images|shutterstock|alamy|ap photo|afp via|reuters/|istock)\b":
+        ("getty images", "shutterstock", "alamy", "ap photo", "afp via", "reuters/", "istock"),
+    r"\babout the authors?\b": ("about the author",),
+    r"\bcookies?\b.*\b(use|accept|consent|policy|settings)\b|\b(use|accept|consent to)\b.*\bcookies\b": ("cookie",),
+    r"\b(privacy policy|terms of (use|service))\b": ("privacy policy", "terms of "),
+    r"https?://|www\.": ("http", "www."),
+}
+_BOILERPLATE_GATED: list[tuple[re.Pattern[str], tuple[str, ...] | None]] = [
+    (p, _BOILERPLATE_TRIGGERS.get(p.pattern) if p.flags & re.IGNORECASE else None) for p in _BOILERPLATE
+]
+# Characters re.IGNORECASE matches to an ASCII letter but str.lower() does not turn into one.
+_FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
+
+
 def is_boilerplate(sentence: str) -> bool:
     """True for furniture that must never be chosen as a summary sentence."""
     s = normalize_ws(sentence)
     if not s:
         return True
-    return any(p.search(s) for p in _BOILERPLATE)
+    if not s.isascii() and _FOLD_SPECIAL.search(s):
+        return any(p.search(s) for p in _BOILERPLATE)
+    low = s.lower()
+    for p, triggers in _BOILERPLATE_GATED:
+        if triggers is not None and not any(t in low for t in triggers):
+            continue
+        if p.search(s):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -153,7 +190,8 @@ def _eligible(sentence: str) -> bool:
     # A heading-like fragment: no sentence punctuation and short.
     if n < 8 and not re.search(r"[.!?…\"'”’)]$", sentence):
         return False
-    if _MOJIBAKE.search(sentence) or is_bad(sentence):
+    # ftfy's badness patterns all need a non-ASCII character: skip them for ASCII text.
+    if _MOJIBAKE.search(sentence) or (not sentence.isascii() and is_bad(sentence)):
         return False  # damaged text that cleaning could not repair is never shown
     return not is_boilerplate(sentence)
 
