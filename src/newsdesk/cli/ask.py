@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from newsdesk.cli.common import EXIT_USAGE, fail, out_console, print_json, state
 
@@ -59,12 +60,12 @@ def search_cmd(
     if not res.hits:
         st.info("no matches")
     for i, h in enumerate(res.hits, start=1):
-        where = f"p. {h.page}" if h.page else (h.heading or "")
-        date = (h.published or "")[:10]
-        out_console.print(f"[bold]{i}. {h.title}[/] [dim]{date} {where} score={h.score:.4f}[/]", highlight=False)
-        out_console.print(f"   [dim]{h.url or h.source}[/]", highlight=False)
+        where = f"p. {h.page}" if h.page else (h.heading if h.heading and h.heading != h.title else "")
+        meta = " · ".join(x for x in ((h.published or "")[:10], where, f"score {h.score:.4f}") if x)
+        out_console.print(f"[bold]{i}. {escape(h.title)}[/] [dim]{escape(meta)}[/]", highlight=False)
+        out_console.print(f"   [dim]{escape(h.url or h.source or '')}[/]", highlight=False)
         snippet = " ".join(h.text.split())
-        out_console.print("   " + (snippet[:300] + ("…" if len(snippet) > 300 else "")), highlight=False)
+        out_console.print("   " + escape(snippet[:300] + ("…" if len(snippet) > 300 else "")), highlight=False)
 
 
 def ask_cmd(
@@ -92,17 +93,17 @@ def ask_cmd(
     if as_json:
         print_json(res)
         return
-    out_console.print(res["answer"], highlight=False)
+    out_console.print(escape(res["answer"]), highlight=False)
     if res["citations"]:
         out_console.print("")
         out_console.print("[bold]Closest sources:[/]" if res["abstained"] else "[bold]Sources:[/]", highlight=False)
     for i, c in enumerate(res["citations"], start=1):
         where = f", p. {c['page']}" if c.get("page") else (f", § {c['heading']}" if c.get("heading") else "")
         flag = f" [yellow](flagged: {', '.join(c['flags'])})[/]" if c.get("flags") else ""
-        out_console.print(f"[{i}] {c['title']}{where} — {c.get('url') or c['source']}{flag}", highlight=False)
+        out_console.print(escape(f"[{i}] {c['title']}{where} — {c.get('url') or c['source']}") + flag, highlight=False)
     if res["path"] == "llm_fallback":
         st.warn("the LLM answer was unusable or ungrounded; showing the extractive answer")
-    st.info(f"[dim]{res['path']} · {res['timings_ms']['total']:.0f} ms[/]")
+    st.info(f"{res['path']} · {res['timings_ms']['total']:.0f} ms")
 
 
 def register(app: typer.Typer) -> None:

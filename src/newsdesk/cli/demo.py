@@ -16,6 +16,8 @@ from typing import Any, Optional
 
 import typer
 
+from rich.markup import escape
+
 from newsdesk.cli.common import EXIT_PARTIAL, out_console, state
 from newsdesk.home import Home
 
@@ -97,26 +99,26 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if out["eval"]["ok"] else EXIT_PARTIAL)
         c = out_console
         b = out["briefing"]
-        c.print(f"\n[bold]newsdesk demo[/] — home: {out['home']}", highlight=False)
+        c.print(f"\n[bold]newsdesk demo[/] — home: {escape(out['home'])}", highlight=False)
         c.print(
             f"briefing: {b['stories']} stories, {b['words']} words, {b['duplicates_removed']} duplicates removed, "
             f"faithfulness {b['faithfulness']:.2f}, feeds ok {b['feeds_ok']}, failed {b['feeds_failed']}",
             highlight=False,
         )
         for f in out["feeds_failed"]:
-            c.print(f"  expected failure (the demo ships a malformed feed): {f}", highlight=False)
+            c.print(escape(f"  expected failure (the demo ships a malformed feed): {f}"), highlight=False)
         for a in out.get("answers", []):
-            c.print(f"\n[bold]Q:[/] {a['question']}", highlight=False)
-            c.print(f"[bold]A:[/] {a['answer']}", highlight=False)
+            c.print(f"\n[bold]Q:[/] {escape(a['question'])}", highlight=False)
+            c.print(f"[bold]A:[/] {escape(a['answer'])}", highlight=False)
             for i, cit in enumerate(a["citations"][:3], start=1):
                 where = f", p. {cit['page']}" if cit.get("page") else ""
-                c.print(f"   [{i}] {cit['title']}{where} — {cit.get('url') or cit.get('source')}", highlight=False)
+                c.print(escape(f"   [{i}] {cit['title']}{where} — {cit.get('url') or cit.get('source')}"), highlight=False)
         ev = out["eval"]
         c.print(f"\nbriefing check: {'passed' if ev['ok'] else 'FAILED'}", highlight=False)
         c.print("\noutputs:", highlight=False)
         for p in out["briefing_files"]:
-            c.print(f"  {p}", highlight=False)
+            c.print(escape(f"  {p}"), highlight=False)
         if out.get("answers_file"):
-            c.print(f"  {out['answers_file']}", highlight=False)
-        c.print(f"\nbrowse it:  newsdesk --home {out['home']} serve", highlight=False)
+            c.print(escape(f"  {out['answers_file']}"), highlight=False)
+        c.print(escape(f"\nbrowse it:  newsdesk --home {out['home']} serve"), highlight=False)
         raise typer.Exit(0 if ev["ok"] else EXIT_PARTIAL)
