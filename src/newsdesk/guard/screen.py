@@ -36,7 +36,9 @@ HIDDEN_TEXT = "hidden_text"
 # lists literal words the pattern requires; the rarest group comes first so the
 # check usually stops there). The groups are a cheap pre-filter (``str in str``);
 # the regex decides. Keep them in step when editing a pattern.
-_INJECTION_SPECS: list[tuple[str, tuple[tuple[str, ...], ...]]] = [
+#: "ai" at the start of a word (the patterns need ``\bAI``); plain "ai" occurs in "said".
+_AI_WORD = re.compile(r"(?<!\w)ai")
+_INJECTION_SPECS: list[tuple[str, tuple[tuple[str | re.Pattern[str], ...], ...]]] = [
     # "ignore all previous instructions", "ignore the prior prompt", "forget your earlier rules"
     (r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*"
      r"(?:previous|prior|preceding|above|earlier|former|original|system)\s+"
@@ -59,9 +61,9 @@ _INJECTION_SPECS: list[tuple[str, tuple[tuple[str, ...], ...]]] = [
     (r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:a|an|the)\b", (("pretend",),)),
     (r"\b(?:AI|assistant|language\s+model|LLM|chatbot)s?\b[^.\n]{0,40}\b(?:must|should)\s+(?:ignore|disregard|say|respond|reply|output)\b",
      (("must", "should"), ("ignore", "disregard", "say", "respond", "reply", "output"),
-      ("ai", "assistant", "language", "llm", "chatbot"))),
+      (_AI_WORD, "assistant", "language", "llm", "chatbot"))),
     (r"\b(?:AI|assistants?|language\s+models?|LLMs?|chatbots?|bots?|agents?|crawlers?)\s+(?:that\s+(?:is|are)\s+)?reading\s+this\b",
-     (("reading",), ("this",), ("ai", "assistant", "language", "llm", "chatbot", "bot", "agent", "crawler"))),
+     (("reading",), ("this",), (_AI_WORD, "assistant", "language", "llm", "chatbot", "bot", "agent", "crawler"))),
     # chat-template and instruction-tuning markup
     (r"<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|eot_id)\|>",
      (("<|",), ("|>",))),
@@ -162,11 +164,11 @@ def find_injection(text: str) -> str | None:
     return best.group(0).strip() if best else None
 
 
-def _triggered(low: str, groups: tuple[tuple[str, ...], ...]) -> bool:
+def _triggered(low: str, groups: tuple[tuple[str | re.Pattern[str], ...], ...]) -> bool:
     """True when every trigger group has a word in ``low`` (the pattern may match)."""
     for group in groups:
         for t in group:
-            if t in low:
+            if (t in low) if isinstance(t, str) else (t.search(low) is not None):
                 break
         else:
             return False
