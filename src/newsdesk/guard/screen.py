@@ -76,7 +76,10 @@ _INJECTION_SPECS: list[tuple[str, tuple[tuple[str | re.Pattern[str], ...], ...]]
 _INJECTION_PATTERNS = [p for p, _ in _INJECTION_SPECS]
 #: All patterns in one alternation (leftmost match wins; ties go to the earlier pattern).
 _INJECTION = re.compile("|".join(f"(?:{p})" for p in _INJECTION_PATTERNS), re.IGNORECASE)
-_INJECTION_EACH = [(re.compile(p, re.IGNORECASE), groups) for p, groups in _INJECTION_SPECS]
+#: (compiled pattern, its first trigger group as a set, the remaining groups)
+_INJECTION_EACH = [(re.compile(p, re.IGNORECASE), frozenset(groups[0]), groups[1:]) for p, groups in _INJECTION_SPECS]
+#: Every word of every first group, each tested once per text.
+_FIRST_WORDS: tuple[str, ...] = tuple(sorted({w for _, head, _ in _INJECTION_EACH for w in head}))
 #: Characters that re.IGNORECASE matches to an ASCII letter but ``str.lower`` does not
 #: turn into one (dotted/dotless i, long s): text containing them skips the pre-filter.
 _FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
@@ -154,14 +157,22 @@ def find_injection(text: str) -> str | None:
         m = _INJECTION.search(text)
         return m.group(0).strip() if m else None
     low = text.lower()
+    first = _first_words(low)
+    if not first:
+        return None
     best: re.Match[str] | None = None
-    for pattern, groups in _INJECTION_EACH:
-        if not _triggered(low, groups):
+    for pattern, head, rest in _INJECTION_EACH:
+        if first.isdisjoint(head) or not _triggered(low, rest):
             continue
         m = pattern.search(text)
         if m is not None and (best is None or m.start() < best.start()):
             best = m
     return best.group(0).strip() if best else None
+
+
+def _first_words(low: str) -> set[str]:
+    """The first-group trigger words present in ``low``."""
+    return {w for w in _FIRST_WORDS if w in low}
 
 
 def _triggered(low: str, groups: tuple[tuple[str | re.Pattern[str], ...], ...]) -> bool:
@@ -180,7 +191,10 @@ def _may_inject(text: str) -> bool:
     if not text.isascii() and _FOLD_SPECIAL.search(text):
         return True
     low = text.lower()
-    return any(_triggered(low, groups) for _, groups in _INJECTION_SPECS)
+    first = _first_words(low)
+    return bool(first) and any(
+        not first.isdisjoint(head) and _triggered(low, rest) for _, head, rest in _INJECTION_EACH
+    )
 
 
 def _has_zero_width(s: str) -> bool:
