@@ -52,9 +52,9 @@ _local = threading.local()
 # bracket spans, ellipses, em-dash spans ("--"), single-letter initials and
 # alphabetical list items ("a."), apostrophes that do not follow a letter, and
 # characters outside printable ASCII / Latin letters / ’ – — (pysbd's own
-# placeholder symbols among them).
+# placeholder symbols among them: ȸ and ȹ are cut out of the Latin range).
 _UNSAFE = re.compile(
-    "[^\x20-\x7e\u00c0-\u024f\u2019\u2013\u2014]|[\"()\\[\\]{}<>`\\\\]|--|\\.\\.|\\. \\."
+    "[^\x20-\x7e\u00c0-\u0237\u023a-\u024f\u2019\u2013\u2014]|[\"()\\[\\]{}<>`\\\\]|--|\\.\\.|\\. \\."
     "|(?<!\\S)[A-Za-z]\\.|(?<![A-Za-z])'"
 )
 # A sentence end pysbd always honours: a word of 3+ letters (unless it is an
