@@ -26,6 +26,8 @@ import ftfy
 import nh3
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from newsdesk.guard.screen import HIDDEN_STYLE
+
 # --------------------------------------------------------------------------- text
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -105,7 +107,6 @@ BEACON_HOSTS = (
     "www.facebook.com/tr", "bat.bing.com", "counter.theconversation.com", "tracking.feedpress.it",
     "medium.com/_/stat", "ct.pinterest.com", "px.ads.linkedin.com",
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _B = "\ue000"  # block boundary marker (private use; ftfy leaves it alone)
 _N = "\ue001"  # line break marker
@@ -128,7 +129,7 @@ def _is_hidden(node: LexborNode) -> bool:
     if (attrs.get("aria-hidden") or "").lower() == "true":
         return True
     style = attrs.get("style") or ""
-    return bool(style and _HIDDEN_STYLE.search(style))
+    return bool(style and HIDDEN_STYLE.search(style))
 
 
 def _prune(root: LexborNode) -> None:

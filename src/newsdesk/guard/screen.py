@@ -86,8 +86,8 @@ _FOLD_SPECIAL = re.compile("[\u0130\u0131\u017f]")
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
-# Inline-style rules that hide text from a sighted reader.
-_HIDDEN_STYLE = re.compile(
+# Inline-style rules that hide text from a sighted reader (also used by collect.clean to drop such text).
+HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)"
     r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)|(?:max-)?height\s*:\s*0(?:px)?\s*;[^\"']*overflow\s*:\s*hidden",
     re.IGNORECASE,
@@ -105,7 +105,7 @@ def _norm_colour(c: str) -> str:
 
 
 def _hidden_by_style(style: str) -> bool:
-    if _HIDDEN_STYLE.search(style):
+    if HIDDEN_STYLE.search(style):
         return True
     fg = _COLOR.search(style)
     if fg:
@@ -127,7 +127,7 @@ def _hidden_html(html: str) -> bool:
     try:
         from selectolax.lexbor import LexborHTMLParser as HTMLParser
     except ImportError:  # pragma: no cover - selectolax is a core dependency
-        return bool(_HIDDEN_STYLE.search(html))
+        return bool(HIDDEN_STYLE.search(html))
     tree = HTMLParser(html)
     for node in tree.css("[style], [hidden], [aria-hidden]"):
         text = (node.text(deep=True) or "").strip()
