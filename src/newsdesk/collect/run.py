@@ -3,9 +3,15 @@
 Pipeline position: ``newsdesk fetch`` (and the web app's scheduler) call
 :func:`collect`; the briefing reads what it stored.
 
-* Network work (fetch + parse + optional full-text) runs in a bounded
-  thread pool (``fetch.concurrency``); all database writes happen on the
-  calling thread.
+* Network work (fetch + optional full-text) runs in a bounded thread pool
+  (``fetch.concurrency``); all database writes happen on the calling thread.
+* Parsing (feedparser + clean + screen) is CPU-bound and would serialise on
+  the GIL in those threads, so when at least :data:`PROCESS_POOL_MIN_FEEDS`
+  feeds are due it runs in a small fork-started process pool (one worker per
+  core): the fetch thread hands the body over and waits, the calling thread
+  stores feed N while the workers parse feed N+1. Worker errors come back as
+  the same per-feed error; if a worker dies the remaining feeds are parsed
+  in-process as before.
 * Each feed's items, its state and its ``fetch_log`` row are written in ONE
   transaction, so a crash or ``kill -9`` mid-run never leaves a half-written
   feed; the next run simply redoes it (upserts are idempotent).
@@ -17,9 +23,17 @@ Pipeline position: ``newsdesk fetch`` (and the web app's scheduler) call
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +58,9 @@ FULLTEXT_LIMIT = 10
 #: Backoff after repeated failures: none after the first, then 15 min doubling, capped at a day.
 BACKOFF_START = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=24)
+#: Parse in worker processes only when at least this many feeds are due (below it the pool's
+#: start-up costs more than it saves).
+PROCESS_POOL_MIN_FEEDS = 4
 
 try:  # the guard helper's screening hook; optional
     from newsdesk.guard.screen import screen_record as _screen_record
@@ -147,14 +164,115 @@ def _screen(records: list[ItemRecord]) -> None:
             r.flags = sorted(set(r.flags) | set(flags))
 
 
-def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _Work:
+class _WorkerCrash(Exception):
+    """An unexpected exception raised inside a parse worker, carried back by name and text."""
+
+    def __init__(self, name: str, message: str, tb: str):
+        super().__init__(message)
+        self.name, self.message, self.tb = name, message, tb
+
+
+def _parse_and_screen(body: bytes, url: str, content_type: str | None, screen: bool) -> ParsedFeed:
+    parsed = parse_feed(body, url, content_type)
+    if screen:
+        _screen(parsed.entries)
+    return parsed
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Runs once in each parse worker: die with the parent, leave Ctrl-C to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # PR_SET_PDEATHSIG: a kill -9 of newsdesk must not leave orphaned workers behind
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:  # pragma: no cover - not Linux / no libc symbol
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
+
+
+def _worker_ready() -> int:
+    return os.getpid()
+
+
+def _worker_parse(body: bytes, url: str, content_type: str | None, screen: bool) -> tuple[Any, ...]:
+    """Parse one body in a worker process. Never raises: the outcome is a picklable tuple."""
+    try:
+        return ("ok", _parse_and_screen(body, url, content_type, screen))
+    except FeedError as e:
+        return ("feed_error", str(e), e.status, e.retry_after)
+    except Exception as e:
+        return ("crash", type(e).__name__, str(e), traceback.format_exc())
+
+
+class _ParsePool:
+    """Parses feed bodies in fork-started worker processes, in-process once the pool breaks.
+
+    Created (and its workers forked) on the calling thread before any fetch
+    thread exists. :meth:`parse` is called from the fetch threads and behaves
+    like ``parse_feed`` (+ screening): it returns a :class:`ParsedFeed` or
+    raises :class:`FeedError` / :class:`_WorkerCrash`.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.broken = False
+        self._lock = threading.Lock()
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_init, initargs=(os.getpid(),))
+        try:
+            self._pool.submit(_worker_ready).result()  # fork every worker now, from this thread
+        except BaseException:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _mark_broken(self, why: str) -> None:
+        with self._lock:
+            if not self.broken:
+                self.broken = True
+                log.warning("parse worker pool failed (%s); parsing the remaining feeds in-process", why)
+
+    def parse(self, body: bytes, url: str, content_type: str | None, *, screen: bool) -> ParsedFeed:
+        if not self.broken:
+            try:
+                out = self._pool.submit(_worker_parse, body, url, content_type, screen).result()
+            except BrokenProcessPool as e:
+                self._mark_broken(str(e) or "a worker died")
+            except Exception as e:  # e.g. the result would not pickle: parse this one here instead
+                log.warning("parse worker could not handle %s (%s); parsing it in-process", url, e)
+            else:
+                if out[0] == "ok":
+                    return out[1]
+                if out[0] == "feed_error":
+                    raise FeedError(out[1], status=out[2], retry_after=out[3])
+                raise _WorkerCrash(out[1], out[2], out[3])
+        return _parse_and_screen(body, url, content_type, screen)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_workers(n_feeds: int, concurrency: int) -> int:
+    """How many parse processes a run of ``n_feeds`` gets; 0 means parse in-process."""
+    cpus = os.cpu_count() or 1
+    if not sys.platform.startswith("linux") or n_feeds < PROCESS_POOL_MIN_FEEDS or cpus < 2:
+        return 0
+    return min(cpus, n_feeds, concurrency)
+
+
+def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool,
+          parser: _ParsePool | None = None) -> _Work:
     w = _Work(feed=feed, started=utcnow())
     t0 = time.monotonic()
     try:
         resp = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         w.response = resp
         if not resp.not_modified:
-            w.parsed = parse_feed(resp.body, feed.url, resp.content_type)
+            # full-text feeds are screened after enrichment, here, as the enriched text must be screened
+            screen_now = not feed.fulltext
+            if parser is not None:
+                w.parsed = parser.parse(resp.body, feed.url, resp.content_type, screen=screen_now)
+            else:
+                w.parsed = _parse_and_screen(resp.body, feed.url, resp.content_type, screen_now)
             if feed.fulltext and w.parsed.entries:
                 known = known_guids(store, feed.id)
                 fresh = [r for r in w.parsed.entries if r.guid not in known]
@@ -162,9 +280,13 @@ def _work(feed: Feed, fetcher: Fetcher, store: SQLiteStore, offline: bool) -> _W
                     fresh = [r for r in fresh if r.url and is_local(r.url)]
                 _n, errors = enrich_records(fresh, fetcher, limit=FULLTEXT_LIMIT)
                 w.notes += [f"full text: {e}" for e in errors]
-            _screen(w.parsed.entries)
+            if not screen_now:
+                _screen(w.parsed.entries)
     except FeedError as e:
         w.error = e
+    except _WorkerCrash as e:  # same report as an unexpected error in-process
+        log.error("unexpected error on %s (in a parse worker)\n%s", feed.url, e.tb)
+        w.error = FeedError(f"{feed.url}: unexpected {e.name}: {e.message}")
     except Exception as e:  # a bug or odd input in one feed must not stop the run
         log.exception("unexpected error on %s", feed.url)
         w.error = FeedError(f"{feed.url}: unexpected {type(e).__name__}: {e}")
@@ -310,9 +432,16 @@ def collect(store: SQLiteStore, config: Config, *, config_path: Path | None = No
     configured = {f.url for f in configured_feeds(config)}
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.fetch)
+    parser: _ParsePool | None = None
     try:
+        workers = _parse_workers(len(todo), config.fetch.concurrency)
+        if workers:
+            try:
+                parser = _ParsePool(workers)
+            except Exception as e:  # no fork, no semaphores...: parse in-process as before
+                log.warning("could not start parse workers (%s); parsing in-process", e)
         with ThreadPoolExecutor(max_workers=config.fetch.concurrency, thread_name_prefix="fetch") as pool:
-            futures: list[Future[_Work]] = [pool.submit(_work, f, fetcher, store, offline) for f in todo]
+            futures: list[Future[_Work]] = [pool.submit(_work, f, fetcher, store, offline, parser) for f in todo]
             for fut in as_completed(futures):
                 w = fut.result()
                 try:
@@ -326,6 +455,8 @@ def collect(store: SQLiteStore, config: Config, *, config_path: Path | None = No
                 if progress:
                     progress(res)
     finally:
+        if parser is not None:
+            parser.shutdown()
         if own_fetcher:
             fetcher.close()
     order = {f.url: i for i, f in enumerate(feeds)}
