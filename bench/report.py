@@ -34,6 +34,16 @@ def main() -> None:
                 f"| newsdesk parse + clean + screen | {ing['newsdesk_parse_clean_screen_seconds']['median']:.3f} | {ips['newsdesk_parse_clean_screen']} |",
                 f"| newsdesk parse + clean + screen + store | {ing['newsdesk_parse_clean_screen_store_seconds']['median']:.3f} | {ips['newsdesk_with_store']} |",
                 "", f"Ratio newsdesk (with store) / feedparser: **{ing['ratio_newsdesk_full_over_feedparser']}x** the time. Repeats: {ing['feedparser_seconds']['n']}.", ""]
+        pipe = ing.get("pipeline")
+        if pipe:
+            pips = pipe["items_per_second"]
+            out += ["| pipeline (same run, peer timed after each collect) | median s (1000 items) | items/s |", "|---|---|---|",
+                    f"| feedparser.parse only (peer, 1 thread) | {pipe['feedparser_seconds']['median']:.3f} | {pips['feedparser']} |",
+                    f"| newsdesk `collect(offline=True)`: {pipe['parse_worker_processes']} parse worker processes + store | "
+                    f"{pipe['newsdesk_collect_seconds']['median']:.3f} | {pips['newsdesk_collect']} |",
+                    "", f"Ratio newsdesk pipeline ({pipe['parse_worker_processes']} worker processes) / single-threaded feedparser: "
+                    f"**{pipe['ratio_newsdesk_collect_over_feedparser']}x** the time; per core (table above): "
+                    f"**{ing['ratio_newsdesk_full_over_feedparser']}x**. Repeats: {pipe['newsdesk_collect_seconds']['n']}.", ""]
     lat = load("latency")
     if lat:
         out += ["### Search and ask latency", "",
