@@ -66,6 +66,8 @@ def pool_spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             started.append(workers)
 
     monkeypatch.setattr(run_mod, "_ParsePool", Spy)
+    # other tests may leave helper threads behind; the single-thread rule is tested separately below
+    monkeypatch.setattr(run_mod, "_other_threads_running", lambda: False)
     return started
 
 
@@ -141,3 +143,16 @@ def test_crashed_worker_falls_back_in_process(tmp_path: Path, monkeypatch: pytes
         assert len(store.list_items(feed_id=f.id)) == 3
     assert "parsing the remaining feeds in-process" in caplog.text
     assert store.query("PRAGMA integrity_check")[0][0] == "ok"
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert run_mod._parse_workers(n_feeds=50, concurrency=8) == 0
+    finally:
+        stop.set()
+        t.join()

@@ -7,7 +7,8 @@ Pipeline position: ``newsdesk fetch`` (and the web app's scheduler) call
   (``fetch.concurrency``); all database writes happen on the calling thread.
 * Parsing (feedparser + clean + screen) is CPU-bound and would serialise on
   the GIL in those threads, so when at least :data:`PROCESS_POOL_MIN_FEEDS`
-  feeds are due it runs in a small fork-started process pool (one worker per
+  feeds are due and the caller is the process's only thread (the CLI; the web
+  server parses in-process) it runs in a small fork-started process pool (one worker per
   core): the fetch thread hands the body over and waits, the calling thread
   stores feed N while the workers parse feed N+1. Worker errors come back as
   the same per-feed error; if a worker dies the remaining feeds are parsed
@@ -251,10 +252,19 @@ class _ParsePool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _other_threads_running() -> bool:
+    """Forking while other threads run (the web server, its scheduler) can copy a lock another
+    thread holds into the child, so parse workers are only forked from a single-threaded process
+    (the CLI); elsewhere parsing stays in-process."""
+    return threading.active_count() > 1
+
+
 def _parse_workers(n_feeds: int, concurrency: int) -> int:
     """How many parse processes a run of ``n_feeds`` gets; 0 means parse in-process."""
     cpus = os.cpu_count() or 1
     if not sys.platform.startswith("linux") or n_feeds < PROCESS_POOL_MIN_FEEDS or cpus < 2:
+        return 0
+    if _other_threads_running():
         return 0
     return min(cpus, n_feeds, concurrency)
 
