@@ -73,6 +73,7 @@ class State:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=err_console, transient=True,
+            auto_refresh=False,  # no refresh thread: collect() may fork parse workers, which wants one thread
         ) as p:
             task = p.add_task(description, total=total)
             yield _TaskProgress(p, task)
@@ -92,9 +93,11 @@ class _TaskProgress:
 
     def advance(self, n: int = 1) -> None:
         self._p.advance(self._t, n)
+        self._p.refresh()
 
     def update(self, **kw: Any) -> None:
         self._p.update(self._t, **kw)
+        self._p.refresh()
 
 
 def state(ctx: typer.Context) -> State:
