@@ -15,17 +15,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from newsdesk.serve import security, services
-from newsdesk.serve.services import ServiceError
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(security.csrf_guard)])
 
 
 def _ctx(request: Request) -> Any:
     return request.app.state.ctx
-
-
-def _raise(e: ServiceError) -> None:
-    raise HTTPException(e.status, str(e)) from None
 
 
 # --- briefings ------------------------------------------------------------------------
@@ -38,10 +33,7 @@ def api_briefings(request: Request) -> list[dict[str, Any]]:
 @router.get("/briefings/{date}", summary="One briefing (YYYY-MM-DD or 'latest')")
 def api_briefing(request: Request, date: str, seq: Optional[int] = None,
                  format: str = Query("json", pattern="^(json|markdown|html)$")) -> Any:
-    try:
-        b = services.get_briefing(_ctx(request).store, date, seq)
-    except ServiceError as e:
-        _raise(e)
+    b = services.get_briefing(_ctx(request).store, date, seq)
     if format == "markdown":
         from fastapi.responses import PlainTextResponse
 
@@ -59,11 +51,7 @@ def api_briefing(request: Request, date: str, seq: Optional[int] = None,
 
 @router.get("/briefings/{date}/stories/{story_id}", summary="One story of a briefing")
 def api_story(request: Request, date: str, story_id: str) -> dict[str, Any]:
-    try:
-        return services.get_story(_ctx(request).store, date, story_id)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    return services.get_story(_ctx(request).store, date, story_id)
 
 
 # --- search and ask ----------------------------------------------------------------------
@@ -84,12 +72,8 @@ def api_search(request: Request, q: str, k: int = Query(10, ge=1, le=100),
                year: Optional[str] = None, since: Optional[str] = None,
                until: Optional[str] = None) -> list[dict[str, Any]]:
     ctx = _ctx(request)
-    try:
-        filters = services.make_filters(kind, source, tag, year, since, until)
-        return services.search(ctx.store, ctx.config, q, k=k, mode=mode, filters=filters)[0]
-    except ServiceError as e:
-        _raise(e)
-        raise
+    filters = services.make_filters(kind, source, tag, year, since, until)
+    return services.search(ctx.store, ctx.config, q, k=k, mode=mode, filters=filters)[0]
 
 
 class AskRequest(BaseModel):
@@ -105,24 +89,16 @@ def api_ask_get(request: Request, q: str, k: Optional[int] = Query(None, ge=1, l
                 year: Optional[str] = None, since: Optional[str] = None,
                 until: Optional[str] = None) -> dict[str, Any]:
     ctx = _ctx(request)
-    try:
-        filters = services.make_filters(kind, source, tag, year, since, until)
-        return services.ask(ctx.store, ctx.config, q, k=k, parent=parent, filters=filters)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    filters = services.make_filters(kind, source, tag, year, since, until)
+    return services.ask(ctx.store, ctx.config, q, k=k, parent=parent, filters=filters)
 
 
 @router.post("/ask", summary="Ask a question (JSON body)")
 def api_ask_post(request: Request, body: AskRequest) -> dict[str, Any]:
     ctx = _ctx(request)
     f = body.filters
-    try:
-        filters = services.make_filters(f.kind, f.source, f.tag, f.year, f.since, f.until)
-        return services.ask(ctx.store, ctx.config, body.question, k=body.k, parent=body.parent, filters=filters)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    filters = services.make_filters(f.kind, f.source, f.tag, f.year, f.since, f.until)
+    return services.ask(ctx.store, ctx.config, body.question, k=body.k, parent=body.parent, filters=filters)
 
 
 # --- feeds ------------------------------------------------------------------------------------
@@ -149,32 +125,20 @@ def api_feeds(request: Request) -> list[dict[str, Any]]:
 @router.post("/feeds", status_code=201, summary="Subscribe (autodiscovery; private addresses refused)")
 def api_feed_add(request: Request, body: FeedAdd) -> dict[str, Any]:
     ctx = _ctx(request)
-    try:
-        return services.add_feed(ctx.home, ctx.config, ctx.store, body.url, body.section, body.title, body.fulltext)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    return services.add_feed(ctx.home, ctx.config, ctx.store, body.url, body.section, body.title, body.fulltext)
 
 
 @router.patch("/feeds", summary="Enable/disable a feed or move it to another section")
 def api_feed_patch(request: Request, body: FeedPatch) -> dict[str, Any]:
     ctx = _ctx(request)
-    try:
-        return services.update_feed(ctx.home, ctx.config, ctx.store, body.url, enabled=body.enabled,
-                                    section=body.section)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    return services.update_feed(ctx.home, ctx.config, ctx.store, body.url, enabled=body.enabled,
+                                section=body.section)
 
 
 @router.delete("/feeds", summary="Unsubscribe (items stay in the archive)")
 def api_feed_delete(request: Request, url: str) -> dict[str, Any]:
     ctx = _ctx(request)
-    try:
-        return services.remove_feed(ctx.home, ctx.store, url)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    return services.remove_feed(ctx.home, ctx.store, url)
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -201,11 +165,8 @@ async def api_document_upload(request: Request) -> Any:
     tags_raw = form.get("tags")
     tags = [t.strip() for t in (tags_raw if isinstance(tags_raw, str) else "").split(",") if t.strip()]
     data = await upload.read()
-    try:
-        return await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, ctx.home,
-                                      upload.filename, data, tags)
-    except ServiceError as e:
-        _raise(e)
+    return await run_in_threadpool(services.add_document_file, ctx.store, ctx.config, ctx.home,
+                                  upload.filename, data, tags)
 
 
 class DocumentURL(BaseModel):
@@ -216,16 +177,9 @@ class DocumentURL(BaseModel):
 @router.post("/documents/url", status_code=201, summary="Fetch and index a web page or PDF by URL")
 def api_document_url(request: Request, body: DocumentURL) -> Any:
     ctx = _ctx(request)
-    try:
-        return services.add_document_url(ctx.store, ctx.config, body.url, body.tags)
-    except ServiceError as e:
-        _raise(e)
+    return services.add_document_url(ctx.store, ctx.config, body.url, body.tags)
 
 
 @router.delete("/documents/{ident}", summary="Remove a document (id or source)")
 def api_document_delete(request: Request, ident: str) -> dict[str, Any]:
-    try:
-        return services.remove_document(_ctx(request).store, ident)
-    except ServiceError as e:
-        _raise(e)
-        raise
+    return services.remove_document(_ctx(request).store, ident)

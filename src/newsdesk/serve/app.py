@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from newsdesk import __version__
 from newsdesk.config import Config, load_config
 from newsdesk.home import Home
+from newsdesk.serve.services import ServiceError
 from newsdesk.serve import security
 from newsdesk.store.sqlite import SQLiteStore, open_store
 
@@ -129,6 +130,11 @@ def create_app(home: Home, *, config: Config | None = None, token: str | None = 
         if _wants_html(request) and not request.url.path.startswith("/api/"):
             return pages.error_page(request, exc.status_code, str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        """A ServiceError a route did not handle itself becomes an HTTP error with its status."""
+        return await http_error(request, StarletteHTTPException(exc.status, str(exc)))
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
