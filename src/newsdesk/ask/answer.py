@@ -32,6 +32,7 @@ import numpy as np
 from newsdesk.ask.llm import ABSTAIN_TEXT, SYSTEM_PROMPT, LLM, LLMError, PromptPassage, build_prompt, llm_from_config
 from newsdesk.ask.retrieve import Hit, retrieve
 from newsdesk.config import Config
+from newsdesk.brief.sentences import split_sentences as split_text_sentences
 from newsdesk.guard.grounding import STOPWORDS, content_terms, normalize_ws, strip_citations, support
 from newsdesk.store.documents import Filters
 
@@ -43,7 +44,6 @@ DEFAULT_ABSTAIN_THRESHOLD_LEXICAL = 0.53
 
 TITLE_CREDIT = 1.0  # question terms found in the document title/heading count as covered for every sentence
 NOVELTY = 0.2  # bonus for sentences that add terms the question does not contain
-_SENT_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _Q_WORDS = frozenset("""what which who whom whose when where why how many much does did do is are was were
     can could should would will tell give list name describe explain according document documents report
     mention mentioned say says said""".split())
@@ -206,7 +206,7 @@ def split_sentences(text: str) -> list[str]:
             flat = normalize_ws(line)
             if line is not block and flat and flat[-1] not in ".!?…:\"”'’)":
                 continue  # a heading or label line
-            for s in _SENT_SPLIT.split(flat):
+            for s in split_text_sentences(flat):
                 s = _LEAD.sub("", s.strip())
                 if len(s) < 25 or len(s.split()) < 5:
                     continue
