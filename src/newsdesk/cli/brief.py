@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = typer.Option(False, "--offline", help="Fetch only file:// and local feeds."),
         fmt: str = typer.Option("all", "--format", "-f", help="md, html, json or all."),
         out: Optional[Path] = typer.Option(None, "--out", help="Directory for the files (default: <home>/briefings)."),
-        no_deliver: bool = typer.Option(False, "--no-deliver", help="Skip the email / vault delivery configured in [delivery]."),
+        no_deliver: bool = typer.Option(False, "--no-deliver", help="Skip the email / vault delivery configured in the config's delivery section."),
     ) -> None:
         """Build today's briefing: fetch, select, de-duplicate, cluster, summarise, write md/html/json."""
         from newsdesk.config import parse_duration

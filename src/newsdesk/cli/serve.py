@@ -92,7 +92,7 @@ def deliver(
     date: Optional[str] = typer.Option(None, "--date", help="Briefing date YYYY-MM-DD (default: the latest)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Send an archived briefing through the channels enabled in [delivery] (email, vault)."""
+    """Send an archived briefing through the channels enabled in the config's delivery section (email, vault)."""
     from newsdesk.serve import services
     from newsdesk.serve.deliver import deliver_briefing
 
