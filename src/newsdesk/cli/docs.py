@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from newsdesk.cli.common import EXIT_PARTIAL, EXIT_USAGE, fail, out_console, print_json, state
@@ -57,7 +58,7 @@ def add(
         print_json({**report.to_dict(), "errors": errors})
     else:
         for d in report.docs:
-            out_console.print(f"{d['status']:9} #{d['id']:<4} {d['title']}  [dim]{d['source']}[/]", highlight=False)
+            out_console.print(f"{d['status']:9} #{d['id']:<4} {escape(d['title'] or '')}  [dim]{escape(d['source'] or '')}[/]", highlight=False)
         st.info(f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
                 f"{len(errors)} failed; {report.embedded} chunks embedded")
     if errors:
@@ -80,8 +81,9 @@ def list_(
         return
     table = Table("id", "kind", "title", "published", "tags", "chunks", "source", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["kind"], r["title"], (r["published"] or "")[:10], ", ".join(r["tags"]),
-                      str(r["n_chunks"]), r["source"])
+        cells = (str(r["id"]), r["kind"], r["title"], (r["published"] or "")[:10], ", ".join(r["tags"]),
+                 str(r["n_chunks"]), r["source"])
+        table.add_row(*(escape(c or "") for c in cells))  # titles are document text, not rich markup
     out_console.print(table)
 
 
